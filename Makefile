@@ -1,0 +1,35 @@
+# The README's two commands: `make acceptance` (the suite on the local target) and `make test` (everything CI runs).
+SHELL := /bin/bash
+VENV := .venv/bin
+CACHE ?= $(HOME)/.cache/spark-mlflow-spec
+TARGET ?= local
+BEHAVE_ARGS ?=
+RESULTS := reports/allure-results
+REPORT := reports/allure-report
+
+.PHONY: setup acceptance features report unit test bench clean
+
+setup:
+	@scripts/setup.sh
+
+## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
+acceptance: setup
+	@rm -rf $(RESULTS); status=0; \
+	$(VENV)/behave -D target=$(TARGET) $(BEHAVE_ARGS) || status=$$?; \
+	$(MAKE) --no-print-directory report; \
+	exit $$status
+
+report:
+	@ALLURE_NO_ANALYTICS=true $(CACHE)/allure/node_modules/.bin/allure generate $(RESULTS) -o $(REPORT) --clean >/dev/null \
+	  && echo "Allure report: $(CURDIR)/$(REPORT)/index.html (open it with: $(CACHE)/allure/node_modules/.bin/allure open $(REPORT))"
+
+unit: setup
+	$(VENV)/pytest tests
+
+test: unit acceptance
+
+bench: setup
+	$(VENV)/python -m bench
+
+clean:
+	rm -rf reports/allure-results reports/allure-report reports/service-logs reports/screenshots

@@ -1,0 +1,59 @@
+"""behave hooks: read -D options, share one target per run, give each scenario a fresh world, clean up."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import sys
+from pathlib import Path
+
+from behave.model import Scenario, Status
+
+from harness.config import parse_userdata
+from harness.progress import console
+from harness.targets import make_target
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "steps"))  # behave adds it only while loading steps
+from support import (attach_failure_evidence, keep_service_logs, skip_with_reason,  # noqa: E402
+                     write_allure_environment)
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def before_all(context) -> None:
+    # SIGTERM (CI timeouts, `kill`) takes the same path as Ctrl-C: behave aborts and after_all cleans up.
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    context.run_config = parse_userdata(context.config.userdata)
+    context.target = make_target(context.run_config)
+    console.print(f"target: [bold]{context.target.name}[/]")
+
+
+def before_scenario(context, scenario: Scenario) -> None:
+    context.world = None
+    context.scenario_dir = Path(tempfile.mkdtemp(prefix="scenario-", dir=context.target.workdir))
+    for tag in scenario.effective_tags:
+        if tag.startswith("needs-"):
+            reason = context.target.unmet_need(tag.removeprefix("needs-"))
+            if reason:
+                skip_with_reason(context, scenario, reason)
+                return
+
+
+def after_scenario(context, scenario: Scenario) -> None:
+    if scenario.status == Status.failed:
+        attach_failure_evidence(context)
+
+
+def after_all(context) -> None:
+    target = getattr(context, "target", None)
+    if target is None:
+        return
+    try:
+        write_allure_environment(context, target.environment())
+        keep_service_logs(target.service_logs())
+    finally:
+        target.close()
+
+

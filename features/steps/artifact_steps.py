@@ -1,0 +1,40 @@
+"""Steps about the artifact store: the bucket, and uploads proxied by the MLflow server."""
+
+from behave import given, then, when
+
+from harness.artifacts import (STORAGE_CREDENTIAL_VARS, bucket_keys, client_env_without_storage_credentials,
+                               log_file_as_client)
+from support import attach_text, world
+
+
+@then('the bucket "{bucket}" exists in the artifact store')
+def step_bucket_exists(context, bucket):
+    platform = world(context).platform
+    names = [b["Name"] for b in platform.s3_client().list_buckets()["Buckets"]]
+    assert bucket in names, f"buckets at {platform.s3_endpoint}: {names}"
+
+
+@given("a client that has no storage credentials")
+def step_client_without_credentials(context):
+    context.client_env = client_env_without_storage_credentials(context.scenario_dir)
+    attach_text("variables the client lacks", "\n".join(STORAGE_CREDENTIAL_VARS))
+
+
+@when('that client logs the file "{filename}" to a run')
+def step_client_logs_file(context, filename):
+    current = world(context)
+    run = current.new_run()
+    file = context.scenario_dir / filename
+    file.write_text(f"notes for run {run.run_id}\n")
+    log_file_as_client(current.platform.mlflow_url, run.run_id, file, context.client_env)
+
+
+@then('the bucket "{bucket}" holds "{filename}" under that run')
+def step_bucket_holds_file(context, bucket, filename):
+    current = world(context)
+    run_id = current.current_run().run_id
+    keys = bucket_keys(current.platform.s3_client(), bucket)
+    attach_text("keys in the bucket", "\n".join(keys))
+    expected_suffix = f"{run_id}/artifacts/{filename}"
+    assert any(key.endswith(expected_suffix) for key in keys), f"no key ends with {expected_suffix}"
+    assert filename in current.api.list_artifacts(run_id), "the server does not list the file for the run"

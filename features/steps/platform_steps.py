@@ -1,0 +1,10 @@
+"""Steps about the platform as a whole."""
+
+from behave import given
+
+from support import world
+
+
+@given("the platform is running")
+def step_platform_running(context):
+    world(context)

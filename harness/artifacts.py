@@ -1,0 +1,49 @@
+"""Artifact logging as a client with no storage credentials: proof that the server proxies uploads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# Any of these in a client's environment would let it reach the bucket without the server.
+STORAGE_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                           "MLFLOW_S3_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+
+_LOG_ARTIFACT = """
+import sys
+from mlflow import MlflowClient
+tracking_uri, run_id, path = sys.argv[1:4]
+MlflowClient(tracking_uri).log_artifact(run_id, path)
+"""
+
+
+def storage_credentials_in(env: dict[str, str]) -> list[str]:
+    """The variables in `env` that would hand a client keys or an endpoint for the bucket."""
+    return [var for var in STORAGE_CREDENTIAL_VARS if var in env and not var.endswith("_FILE")]
+
+
+def client_env_without_storage_credentials(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in STORAGE_CREDENTIAL_VARS}
+    # An empty credentials file and HOME keep boto3 from finding keys anywhere else.
+    env["HOME"] = str(workdir)
+    env["AWS_SHARED_CREDENTIALS_FILE"] = env["AWS_CONFIG_FILE"] = str(workdir / "no-credentials")
+    assert not storage_credentials_in(env)
+    return env
+
+
+def log_file_as_client(tracking_uri: str, run_id: str, file: Path, env: dict[str, str]) -> None:
+    """Upload `file` to the run from a separate process that sees only `env`."""
+    done = subprocess.run([sys.executable, "-c", _LOG_ARTIFACT, tracking_uri, run_id, str(file)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"the client could not log {file.name}: {done.stderr.strip()[-800:]}")
+
+
+def bucket_keys(s3_client: Any, bucket: str, prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys

@@ -1,0 +1,1 @@
+"""Real services on loopback, each a ManagedProcess with a readiness check."""

@@ -1,0 +1,71 @@
+"""What every target offers the steps."""
+
+from __future__ import annotations
+
+import abc
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ARTIFACT_BUCKET = "mlflow-artifacts"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Endpoints of a running platform, as a client outside it sees them."""
+
+    mlflow_url: str
+    s3_endpoint: str
+    bucket: str
+    s3_client: Callable[[], Any]
+    backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+    backend_kind: str
+
+
+class Target(abc.ABC):
+    name: str
+    workdir: Path  # private scratch folder of this run, removed by close()
+    _platform: Platform | None = None
+    _start_error: Exception | None = None
+
+    def platform(self) -> Platform:
+        """Start the shared platform on first use and return it; a failed start fails every later ask
+        with the same error instead of retrying for each scenario."""
+        if self._start_error is not None:
+            raise self._start_error
+        if self._platform is None:
+            try:
+                self._platform = self._start_platform()
+            except Exception as exc:
+                self._start_error = exc
+                raise
+        return self._platform
+
+    @abc.abstractmethod
+    def _start_platform(self) -> Platform:
+        """Bring up PostgreSQL, the artifact store and the MLflow server."""
+
+    def unmet_need(self, need: str) -> str | None:
+        """Why this target cannot give a scenario what its @needs-<need> tag asks for, or None."""
+        if need == "k8s" and self.name != "k8s":
+            return "needs a Kubernetes cluster: run with -D target=k8s and KUBECONFIG pointing at one"
+        if need == "gpu" and shutil.which("nvidia-smi") is None:
+            return "needs a GPU: no nvidia-smi on this machine"
+        return None
+
+    @abc.abstractmethod
+    def skip_reason(self, mode: str, version: str) -> str | None:
+        """Why this target cannot run that matrix cell, or None."""
+
+    @abc.abstractmethod
+    def service_logs(self) -> dict[str, Path]:
+        """Log files of what this target started, by service name."""
+
+    @abc.abstractmethod
+    def environment(self) -> dict[str, str]:
+        """Versions and settings to show in the report."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop everything this target started. Safe to call more than once."""

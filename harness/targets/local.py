@@ -1,0 +1,84 @@
+"""The local target: every service is a real process on loopback, in a private temporary folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from harness import progress
+from harness.config import RunConfig
+from harness.ports import claim_port
+from harness.services.mlflow_server import MlflowServer
+from harness.services.postgres import PostgresService
+from harness.services.s3 import S3Service
+from harness.targets.base import ARTIFACT_BUCKET, Platform, Target
+
+
+class LocalTarget(Target):
+    name = "local"
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
+        os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
+        self._postgres: PostgresService | None = None
+        self._s3: S3Service | None = None
+        self._mlflow: MlflowServer | None = None
+
+    def _start_platform(self) -> Platform:
+        mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
+        with progress.step("starting PostgreSQL"):
+            self._postgres = PostgresService(self.workdir)
+            self._postgres.start()
+            database = self._postgres.create_database("mlflow", "mlflow")
+        with progress.step(f"starting the S3 server with bucket {ARTIFACT_BUCKET}"):
+            self._s3 = S3Service(self.workdir)
+            self._s3.start()
+            self._s3.client().create_bucket(Bucket=ARTIFACT_BUCKET)
+        with progress.step(f"starting the MLflow server on port {mlflow_port}"):
+            args = local_server_args(database.sqlalchemy_uri(), mlflow_port)
+            self._mlflow = MlflowServer(self.workdir, args, mlflow_port, {
+                **self._s3.server_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+            self._mlflow.start()
+        postgres = self._postgres
+        return Platform(
+            mlflow_url=self._mlflow.url,
+            s3_endpoint=self._s3.endpoint,
+            bucket=ARTIFACT_BUCKET,
+            s3_client=self._s3.client,
+            backend_query=lambda sql, params: postgres.query(sql, params, database="mlflow"),
+            backend_kind="postgresql",
+        )
+
+    def skip_reason(self, mode: str, version: str) -> str | None:
+        return self.config.selected(mode, version)
+
+    def service_logs(self) -> dict[str, Path]:
+        logs = self.workdir / "logs"
+        return {path.stem: path for path in sorted(logs.glob("*.log"))} if logs.exists() else {}
+
+    def environment(self) -> dict[str, str]:
+        env: dict[str, Any] = {"target": self.name, "mlflow": package_version("mlflow"),
+                               "python": os.sys.version.split()[0]}
+        if self._postgres:
+            env["postgresql"] = self._postgres.version
+        if self._mlflow:
+            env["mlflow_server_args"] = " ".join(self._mlflow.server_args)
+        return {key: str(value) for key, value in env.items()}
+
+    def close(self) -> None:
+        for service in (self._mlflow, self._s3, self._postgres):
+            if service is not None:
+                service.stop()
+        self._mlflow = self._s3 = self._postgres = None
+        self._platform = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def local_server_args(backend_uri: str, port: int) -> list[str]:
+    return ["server", "--host", "127.0.0.1", "--port", str(port), "--backend-store-uri", backend_uri,
+            "--artifacts-destination", f"s3://{ARTIFACT_BUCKET}", "--serve-artifacts", "--workers", "1"]

@@ -1,0 +1,82 @@
+"""What one scenario knows: the platform's endpoints, its own experiment, the last run and the last call."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from harness.mlflow_api import MlflowApi, Run
+from harness.targets.base import Platform
+
+
+def unique_name(prefix: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-")[:40]
+    return f"{slug}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class LatencyReport:
+    endpoint: str
+    calls: int
+    median_ms: float
+    min_ms: float
+    max_ms: float
+
+    def as_text(self) -> str:
+        return (f"{self.endpoint}: median {self.median_ms:.1f} ms over {self.calls} calls "
+                f"(min {self.min_ms:.1f}, max {self.max_ms:.1f})")
+
+
+@dataclass
+class ScenarioWorld:
+    """Created fresh for every scenario, so scenarios never see each other's experiments or runs."""
+
+    platform: Platform
+    scenario_name: str
+    api: MlflowApi = field(init=False)
+    run: Run | None = None
+    last_call: tuple[str, Callable[[], Any]] | None = None
+    experiment_name: str = ""
+    _experiment_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.api = MlflowApi(self.platform.mlflow_url)
+
+    @property
+    def experiment_id(self) -> str:
+        """The scenario's own experiment, created on first use."""
+        if self._experiment_id is None:
+            self.experiment_name = unique_name(self.scenario_name)
+            self._experiment_id = self.api.create_experiment(self.experiment_name)
+        return self._experiment_id
+
+    def new_run(self) -> Run:
+        self.run = self.api.create_run(self.experiment_id, unique_name("run"))
+        return self.run
+
+    def current_run(self) -> Run:
+        if self.run is None:
+            raise AssertionError("no run yet in this scenario: a step must create one first")
+        return self.run
+
+    def remember_call(self, endpoint: str, call: Callable[[], Any]) -> Any:
+        """Make `call` once and keep it, so a later step can repeat it to measure latency."""
+        self.last_call = (endpoint, call)
+        return call()
+
+    def measure_last_call(self, calls: int) -> LatencyReport:
+        if self.last_call is None:
+            raise AssertionError("no API call to measure: a step must make one first")
+        endpoint, call = self.last_call
+        keys = [k for k in self.api.latencies_ms if k.endswith(endpoint)]
+        if not keys:
+            raise AssertionError(f"the last call never reached {endpoint}; calls made: {list(self.api.latencies_ms)}")
+        key = keys[0]
+        self.api.latencies_ms[key].clear()
+        for _ in range(calls):
+            call()
+        samples = self.api.latencies_ms[key]
+        return LatencyReport(key, len(samples), statistics.median(samples), min(samples), max(samples))

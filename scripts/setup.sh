@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything the suite needs on a fresh Debian machine with Python 3.11 and Java 17.
+# Each part is skipped when already done, so running it again costs a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE="${SPEC_CACHE_DIR:-$HOME/.cache/spark-mlflow-spec}"
+PYTHON="${PYTHON:-python3.11}"
+ALLURE_VERSION="2.46.1"
+
+step() { printf '\033[1;36m>\033[0m %s\n' "$*"; STEP_START=$EPOCHREALTIME; }
+done_step() { awk -v s="$STEP_START" -v e="$EPOCHREALTIME" -v l="$1" 'BEGIN { printf "\033[1;32m✓\033[0m %s (%.1fs)\n", l, e - s }'; }
+fail() { printf '\033[1;31mx\033[0m %s\n' "$*" >&2; exit 1; }
+
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || fail "Python 3.11 is needed, found $("$PYTHON" --version 2>&1): install python3.11 or set PYTHON=/path/to/python3.11"
+command -v java >/dev/null || fail "java is not installed: apt-get install openjdk-17-jre-headless (Spark and the Allure report need it)"
+
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql-15)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || fail "missing system packages: ${missing[*]} -- run: sudo apt-get install -y ${missing[*]}"
+  echo "> installing system packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+stamp="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
+  step "installing the suite's Python packages into .venv"
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import behave, allure_behave, mlflow, moto, psycopg2, playwright' \
+    || fail "the Python packages did not install: see the pip output above"
+  echo "$stamp" > .venv/.installed
+  done_step "Python packages"
+fi
+
+if [ ! -x "$CACHE/allure/node_modules/.bin/allure" ]; then
+  step "installing the Allure report generator $ALLURE_VERSION into $CACHE/allure"
+  mkdir -p "$CACHE/allure"
+  npm install --silent --no-audit --no-fund --prefix "$CACHE/allure" "allure-commandline@$ALLURE_VERSION"
+  done_step "Allure"
+fi
+
+if ! .venv/bin/python -c 'import sys; from harness.install_tools import installed, CACHE_DIR; sys.exit(not installed(CACHE_DIR / "tools"))'; then
+  step "unpacking Helm and kubectl into $CACHE/tools (pinned by sha256)"
+  .venv/bin/python -m harness.install_tools >/dev/null
+  done_step "Helm and kubectl"
+fi

@@ -1,0 +1,48 @@
+import pytest
+
+from harness.config import parse_userdata
+from harness.errors import ConfigError
+from harness.matrix import MODES, SPARK_VERSIONS, all_cells, spark_major_minor
+
+
+def test_defaults_select_the_whole_matrix_on_the_local_target():
+    config = parse_userdata({})
+    assert config.target == "local"
+    assert all(config.selected(mode, version) is None for mode, version in all_cells())
+    assert len(all_cells()) == 24
+
+
+@pytest.mark.parametrize("userdata, named", [
+    ({"target": "cloud"}, "local, k8s"),
+    ({"modes": "standalone-submit,yarn"}, ", ".join(MODES)),
+    ({"versions": "3.4.0"}, ", ".join(SPARK_VERSIONS)),
+    ({"gpu": "maybe"}, "auto, simulated"),
+])
+def test_unknown_values_fail_with_one_line_naming_the_valid_ones(userdata, named):
+    with pytest.raises(ConfigError) as raised:
+        parse_userdata(userdata)
+    message = str(raised.value)
+    assert "\n" not in message and named in message
+
+
+def test_unknown_option_is_refused():
+    with pytest.raises(ConfigError, match="unknown option -D tagret"):
+        parse_userdata({"tagret": "k8s"})
+
+
+def test_bad_port_is_refused():
+    with pytest.raises(ConfigError, match="not a port number"):
+        parse_userdata({"mlflow_port": "http"})
+
+
+def test_selection_explains_what_is_left_out():
+    config = parse_userdata({"versions": "4.1.1", "modes": "standalone-submit"})
+    assert config.selected("standalone-submit", "4.1.1") is None
+    assert "Spark 3.5.7 not selected" in config.selected("standalone-submit", "3.5.7")
+    assert "mode gpu not selected" in config.selected("gpu", "4.1.1")
+
+
+def test_major_minor():
+    assert spark_major_minor("3.5.8") == "3.5"
+    with pytest.raises(ConfigError):
+        spark_major_minor("3.5")

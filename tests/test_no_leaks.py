@@ -1,0 +1,88 @@
+"""After a failed run or an interrupted one, nothing the suite started may survive.
+
+These run the real features' hooks and steps in a behave subprocess against the real local services.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness.waiting import wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+BEHAVE = Path(sys.executable).with_name("behave")
+
+FAILING_FEATURE = """
+Feature: A run that fails
+  Scenario: The platform comes up but the check fails
+    Given the platform is running
+    Then the bucket "no-such-bucket" exists in the artifact store
+"""
+
+
+@pytest.fixture
+def suite_copy(tmp_path: Path) -> Path:
+    """A features folder with the project's hooks and steps and a feature of the test's own."""
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "environment.py").symlink_to(REPO / "features" / "environment.py")
+    (features / "steps").symlink_to(REPO / "features" / "steps")
+    (features / "fails.feature").write_text(FAILING_FEATURE)
+    return features
+
+
+def _start_behave(features: Path, marker: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "SPEC_LEAK_MARKER": marker}
+    return subprocess.Popen([str(BEHAVE), str(features), "-f", "plain", "--no-color", "--no-capture"],
+                            cwd=features.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _survivors(marker: str) -> list[str]:
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if proc.environ().get("SPEC_LEAK_MARKER") == marker:
+                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def _run_dirs() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*")}
+
+
+def test_a_failing_run_leaves_nothing_behind(suite_copy):
+    marker, dirs_before = uuid.uuid4().hex, _run_dirs()
+    behave = _start_behave(suite_copy, marker)
+    output, _ = behave.communicate(timeout=300)
+    assert behave.returncode != 0, output
+    assert "0 scenarios passed, 1 failed" in output, output
+    assert _survivors(marker) == []
+    assert _run_dirs() == dirs_before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, sig):
+    marker, dirs_before = uuid.uuid4().hex, _run_dirs()
+    behave = _start_behave(suite_copy, marker)
+    assert behave.stdout is not None
+    for line in behave.stdout:
+        if "starting the MLflow server" in line:
+            break
+    # The MLflow server is starting: its processes exist and must still be cleaned up.
+    wait_for(lambda: any("mlflow" in s for s in _survivors(marker)), "the MLflow server process", 30)
+    behave.send_signal(sig)
+    behave.communicate(timeout=120)
+    assert _survivors(marker) == []
+    assert _run_dirs() == dirs_before

@@ -1,0 +1,76 @@
+import os
+import socket
+import sys
+import time
+
+import pytest
+
+from harness.errors import PortBusy, ServiceFailed
+from harness.ports import claim_port, free_port, is_listening
+from harness.process import ManagedProcess
+from harness.waiting import WaitTimeout, wait_for
+
+# A parent that starts a child which ignores nothing: both must go when the group is stopped.
+PARENT_WITH_CHILD = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.getpgid(int(pid)) == pgid:
+                    members.append(int(pid))
+            except ProcessLookupError:
+                pass
+    return members
+
+
+def test_stop_takes_down_the_whole_process_group(tmp_path):
+    proc = ManagedProcess("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], tmp_path / "sleeper.log")
+    proc.start()
+    pgid = proc.pid
+    wait_for(lambda: len(_group_members(pgid)) == 2, "parent and child", 10)
+    proc.stop(timeout=5)
+    assert _group_members(pgid) == []
+    proc.stop()  # twice is harmless
+
+
+def test_a_process_that_exits_early_fails_with_its_log_tail(tmp_path):
+    proc = ManagedProcess("crasher", [sys.executable, "-c", "print('bad flag --nope'); raise SystemExit(3)"],
+                          tmp_path / "crasher.log")
+    proc.start()
+    with pytest.raises(ServiceFailed) as raised:
+        proc.wait_ready(lambda: False, "never", 10)
+    assert "exited with code 3" in str(raised.value)
+    assert "bad flag --nope" in str(raised.value)
+    proc.stop()
+
+
+def test_wait_for_names_what_it_awaited_and_what_it_saw():
+    with pytest.raises(WaitTimeout) as raised:
+        wait_for(lambda: 1 / 0, "the impossible", 0.5, 0.1)
+    assert "the impossible" in str(raised.value) and "ZeroDivisionError" in str(raised.value)
+
+
+def test_wait_for_returns_the_first_truthy_answer():
+    started = time.monotonic()
+    assert wait_for(lambda: time.monotonic() - started > 0.2 and "ready", "time to pass", 5, 0.05) == "ready"
+
+
+def test_a_busy_port_is_refused_with_the_fix():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert is_listening(port)
+        with pytest.raises(PortBusy) as raised:
+            claim_port(port, "the MLflow server")
+    assert f"port {port} for the MLflow server is already in use" in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_claim_port_without_a_request_gives_a_free_port():
+    port = claim_port(None, "anything")
+    assert 0 < port < 65536 and not is_listening(port)
+    assert free_port() != 0
