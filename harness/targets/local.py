@@ -9,11 +9,12 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from harness import progress
+from harness import chart, progress
 from harness.config import RunConfig
-from harness.ports import claim_port
+from harness.matrix import SPARK_VERSIONS
+from harness.ports import LOOPBACK, claim_port
 from harness.services.mlflow_server import MlflowServer
-from harness.services.postgres import PostgresService
+from harness.services.postgres import Database, PostgresService
 from harness.services.s3 import S3Service
 from harness.targets.base import ARTIFACT_BUCKET, Platform, Target
 
@@ -28,19 +29,20 @@ class LocalTarget(Target):
         self._postgres: PostgresService | None = None
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
+        self._database: Database | None = None
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
         with progress.step("starting PostgreSQL"):
             self._postgres = PostgresService(self.workdir)
             self._postgres.start()
-            database = self._postgres.create_database("mlflow", "mlflow")
+            database = self._database = self._postgres.create_database("mlflow", "mlflow")
         with progress.step(f"starting the S3 server with bucket {ARTIFACT_BUCKET}"):
             self._s3 = S3Service(self.workdir)
             self._s3.start()
             self._s3.client().create_bucket(Bucket=ARTIFACT_BUCKET)
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
-            args = local_server_args(database.sqlalchemy_uri(), mlflow_port)
+            args = chart_server_args(database, mlflow_port)
             self._mlflow = MlflowServer(self.workdir, args, mlflow_port, {
                 **self._s3.server_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
             self._mlflow.start()
@@ -66,8 +68,8 @@ class LocalTarget(Target):
                                "python": os.sys.version.split()[0]}
         if self._postgres:
             env["postgresql"] = self._postgres.version
-        if self._mlflow:
-            env["mlflow_server_args"] = " ".join(self._mlflow.server_args)
+        if self._mlflow and self._database:
+            env["mlflow_server_args"] = " ".join(self._mlflow.server_args).replace(self._database.password, "***")
         return {key: str(value) for key, value in env.items()}
 
     def close(self) -> None:
@@ -79,6 +81,10 @@ class LocalTarget(Target):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def local_server_args(backend_uri: str, port: int) -> list[str]:
-    return ["server", "--host", "127.0.0.1", "--port", str(port), "--backend-store-uri", backend_uri,
-            "--artifacts-destination", f"s3://{ARTIFACT_BUCKET}", "--serve-artifacts", "--workers", "1"]
+def chart_server_args(database: Database, port: int) -> list[str]:
+    """The `mlflow server` arguments the chart renders, pointed at the local database and port, so that a
+    wrong flag in the chart fails here too."""
+    rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1])
+    env = {"MLFLOW_DB_USER": database.user, "MLFLOW_DB_PASSWORD": database.password,
+           "MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port), "MLFLOW_DB_NAME": database.name}
+    return chart.mlflow_server_args(rendered, env, LOOPBACK, port)

@@ -1,0 +1,174 @@
+{{/* Names and labels */}}
+{{- define "spark-standalone.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "spark-standalone.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "spark-standalone.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "spark-standalone.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "spark-standalone.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Values.spark.version | quote }}
+spark-standalone/mode: {{ .Values.mode }}
+{{- end }}
+
+{{/* selectorLabels: call with (dict "root" $ "component" "mlflow") */}}
+{{- define "spark-standalone.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "spark-standalone.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* What each mode renders */}}
+{{- define "spark-standalone.standaloneCluster" -}}
+{{- if has .Values.mode (list "standalone-submit" "connect-standalone" "gpu" "iceberg") }}true{{ end }}
+{{- end }}
+{{- define "spark-standalone.connect" -}}
+{{- if has .Values.mode (list "connect-standalone" "connect-k8s") }}true{{ end }}
+{{- end }}
+{{- define "spark-standalone.kubernetesScheduler" -}}
+{{- if has .Values.mode (list "k8s" "connect-k8s") }}true{{ end }}
+{{- end }}
+
+{{- define "spark-standalone.sparkImage" -}}
+{{- $image := index .Values.spark.images .Values.spark.version }}
+{{- if not $image }}
+{{- fail (printf "spark.version %q is not supported: set spark.version to one of 3.5.7, 3.5.8, 4.1.0, 4.1.1" .Values.spark.version) }}
+{{- end }}
+{{- $image }}
+{{- end }}
+
+{{- define "spark-standalone.masterUrl" -}}
+spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.master.port }}
+{{- end }}
+
+{{/* Database and object store endpoints and the Secrets that hold their credentials */}}
+{{- define "spark-standalone.dbHost" -}}
+{{- if .Values.mlflow.postgresql.enabled }}
+{{- include "spark-standalone.fullname" . }}-postgresql
+{{- else if .Values.mlflow.postgresql.host }}
+{{- .Values.mlflow.postgresql.host }}
+{{- else }}
+{{- fail "mlflow.postgresql.enabled=false needs an external database: set mlflow.postgresql.host (and mlflow.postgresql.existingSecret with key password)" }}
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.dbSecret" -}}
+{{- default (printf "%s-postgresql" (include "spark-standalone.fullname" .)) .Values.mlflow.postgresql.existingSecret }}
+{{- end }}
+
+{{- define "spark-standalone.s3Endpoint" -}}
+{{- if .Values.minio.enabled }}
+{{- printf "http://%s-minio:9000" (include "spark-standalone.fullname" .) }}
+{{- else if .Values.s3.endpoint }}
+{{- .Values.s3.endpoint }}
+{{- else }}
+{{- fail "minio.enabled=false needs an external object store: set s3.endpoint (and s3.existingSecret with keys access-key and secret-key)" }}
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.s3Secret" -}}
+{{- default (printf "%s-s3" (include "spark-standalone.fullname" .)) .Values.s3.existingSecret }}
+{{- end }}
+
+{{- define "spark-standalone.authSecret" -}}
+{{- default (printf "%s-mlflow-auth" (include "spark-standalone.fullname" .)) .Values.mlflow.auth.existingSecret }}
+{{- end }}
+
+{{/* A generated secret value that survives upgrades: reuse the live Secret's key if there is one.
+     Call with (dict "root" $ "secret" "name" "key" "password") */}}
+{{- define "spark-standalone.keptSecretValue" -}}
+{{- $live := lookup "v1" "Secret" .root.Release.Namespace .secret }}
+{{- if and $live $live.data (hasKey $live.data .key) }}
+{{- index $live.data .key }}
+{{- else }}
+{{- randAlphaNum 32 | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* Security contexts: call with (dict "root" $ "uid" 185) */}}
+{{- define "spark-standalone.podSecurityContext" -}}
+{{- $ctx := deepCopy .root.Values.podSecurityContext }}
+{{- $_ := set $ctx "runAsUser" (int .uid) }}
+{{- $_ := set $ctx "runAsGroup" (int .uid) }}
+{{- $_ := set $ctx "fsGroup" (int .uid) }}
+{{- toYaml $ctx }}
+{{- end }}
+
+{{- define "spark-standalone.containerSecurityContext" -}}
+{{- toYaml .Values.containerSecurityContext }}
+{{- end }}
+
+{{/* Environment every MLflow-side container uses to reach the database and the bucket */}}
+{{- define "spark-standalone.dbEnv" -}}
+- name: MLFLOW_DB_HOST
+  value: {{ include "spark-standalone.dbHost" . | quote }}
+- name: MLFLOW_DB_PORT
+  value: {{ .Values.mlflow.postgresql.port | quote }}
+- name: MLFLOW_DB_NAME
+  value: {{ .Values.mlflow.postgresql.database | quote }}
+- name: MLFLOW_DB_USER
+  value: {{ .Values.mlflow.postgresql.username | quote }}
+- name: MLFLOW_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "spark-standalone.dbSecret" . }}
+      key: password
+{{- end }}
+
+{{- define "spark-standalone.s3Env" -}}
+- name: MLFLOW_S3_ENDPOINT_URL
+  value: {{ include "spark-standalone.s3Endpoint" . | quote }}
+- name: AWS_DEFAULT_REGION
+  value: {{ .Values.s3.region | quote }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "spark-standalone.s3Secret" . }}
+      key: access-key
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "spark-standalone.s3Secret" . }}
+      key: secret-key
+{{- end }}
+
+{{/* Host names the MLflow server accepts: its Service in every spelling, localhost for port-forwards */}}
+{{- define "spark-standalone.mlflowAllowedHosts" -}}
+{{- $svc := printf "%s-mlflow" (include "spark-standalone.fullname" .) }}
+{{- $ns := .Release.Namespace }}
+{{- $hosts := list "localhost" "localhost:*" "127.0.0.1" "127.0.0.1:*" $svc (printf "%s:*" $svc) (printf "%s.%s" $svc $ns) (printf "%s.%s:*" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc:*" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) (printf "%s.%s.svc.cluster.local:*" $svc $ns) }}
+{{- if .Values.mlflow.ingress.enabled }}
+{{- $hosts = append $hosts .Values.mlflow.ingress.host }}
+{{- end }}
+{{- concat $hosts .Values.mlflow.allowedHosts | join "," }}
+{{- end }}
+
+{{/* Checks that give a clear message instead of a broken release */}}
+{{- define "spark-standalone.validate" -}}
+{{- $_ := include "spark-standalone.sparkImage" . }}
+{{- $_ := include "spark-standalone.dbHost" . }}
+{{- $_ := include "spark-standalone.s3Endpoint" . }}
+{{- if and (not .Values.mlflow.postgresql.enabled) (not .Values.mlflow.postgresql.existingSecret) }}
+{{- fail "an external database needs its password: set mlflow.postgresql.existingSecret (a Secret with key password)" }}
+{{- end }}
+{{- if and (not .Values.minio.enabled) (not .Values.s3.existingSecret) }}
+{{- fail "an external object store needs credentials: set s3.existingSecret (a Secret with keys access-key and secret-key)" }}
+{{- end }}
+{{- if and .Values.mlflow.auth.enabled (not .Values.mlflow.auth.existingSecret) (lt (len .Values.mlflow.auth.adminPassword) 12) }}
+{{- fail "mlflow.auth.enabled=true needs an admin password of at least 12 characters: set mlflow.auth.adminPassword or mlflow.auth.existingSecret (key admin-password)" }}
+{{- end }}
+{{- if and .Values.mlflow.metrics.serviceMonitor.enabled (not .Values.mlflow.metrics.enabled) }}
+{{- fail "mlflow.metrics.serviceMonitor.enabled=true needs mlflow.metrics.enabled=true (the server must expose /metrics)" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,71 @@
+{{/* Pieces every Spark pod shares: the init container that writes spark-defaults.conf (ConfigMap + secrets),
+     the volumes, and the environment. Call with the root context. */}}
+{{- define "spark-standalone.sparkInitContainers" -}}
+- name: spark-conf
+  image: {{ include "spark-standalone.sparkImage" . }}
+  command: [sh, -c]
+  args:
+    - |
+      cp /etc/spark/defaults/spark-defaults.conf /etc/spark/conf/spark-defaults.conf
+      {{- if eq .Values.mode "iceberg" }}
+      echo "spark.sql.catalog.{{ .Values.spark.iceberg.catalogName }}.jdbc.password $(MLFLOW_DB_PASSWORD)" >> /etc/spark/conf/spark-defaults.conf
+      {{- end }}
+  {{- if eq .Values.mode "iceberg" }}
+  env:
+    {{- include "spark-standalone.dbEnv" . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- include "spark-standalone.containerSecurityContext" . | nindent 4 }}
+  resources:
+    requests: {cpu: 10m, memory: 16Mi}
+    limits: {memory: 64Mi}
+  volumeMounts:
+    - {name: spark-defaults, mountPath: /etc/spark/defaults}
+    - {name: spark-conf, mountPath: /etc/spark/conf}
+{{- end }}
+
+{{- define "spark-standalone.sparkEnv" -}}
+- name: SPARK_CONF_DIR
+  value: /etc/spark/conf
+- name: SPARK_DAEMON_MEMORY
+  value: {{ .Values.spark.daemonMemory | quote }}
+- name: SPARK_NO_DAEMONIZE
+  value: "true"
+- name: HOME
+  value: /tmp
+{{- if .Values.mlflow.enabled }}
+- name: MLFLOW_TRACKING_URI
+  value: {{ printf "http://%s-mlflow:%v" (include "spark-standalone.fullname" .) .Values.mlflow.port | quote }}
+{{- end }}
+{{- if eq .Values.mode "iceberg" }}
+{{ include "spark-standalone.s3Env" . }}
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.sparkVolumeMounts" -}}
+- {name: spark-conf, mountPath: /etc/spark/conf, readOnly: true}
+- {name: work, mountPath: /opt/spark/work}
+- {name: tmp, mountPath: /tmp}
+{{- if include "spark-standalone.kubernetesScheduler" . }}
+- {name: spark-templates, mountPath: /etc/spark/templates, readOnly: true}
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.sparkVolumes" -}}
+- name: spark-defaults
+  configMap:
+    name: {{ include "spark-standalone.fullname" . }}-spark-conf
+    items: [{key: spark-defaults.conf, path: spark-defaults.conf}]
+{{- if include "spark-standalone.kubernetesScheduler" . }}
+- name: spark-templates
+  configMap:
+    name: {{ include "spark-standalone.fullname" . }}-spark-conf
+    items: [{key: executor-pod.yaml, path: executor-pod.yaml}]
+{{- end }}
+- name: spark-conf
+  emptyDir: {medium: Memory}
+- name: work
+  emptyDir: {}
+- name: tmp
+  emptyDir: {}
+{{- end }}
