@@ -6,6 +6,7 @@ Everything here shells out to the real `helm` binary; nothing re-implements the 
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import subprocess
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 
 from harness import tools
@@ -34,6 +36,11 @@ MODE_COMPONENTS: dict[str, frozenset[str]] = {
 }
 PLATFORM_COMPONENTS = frozenset({"mlflow", "postgresql", "minio", "bucket-init"})
 RBAC_MODES = frozenset({"k8s", "connect-k8s"})
+
+
+# kubernetes-validate re-reads two large JSON schemas for every object; the files never change during a
+# run, so reading each once makes validating the whole matrix several times faster.
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
 
 class RenderFailed(Exception):
@@ -90,9 +97,8 @@ def lint(mode: str) -> subprocess.CompletedProcess[str]:
 def template_args(mode: str, version: str, overrides: dict[str, str] | None = None,
                   release: str = "spec", namespace: str = "spec") -> list[str]:
     """The arguments `helm template` and `helm upgrade --install` share for a matrix cell."""
-    args = [release, str(CHART_DIR), "--namespace", namespace, "-f", str(values_file(mode)),
-            "--set-string", f"spark.version={check_version(version)}"]
-    for key, value in (overrides or {}).items():
+    args = [release, str(CHART_DIR), "--namespace", namespace, "-f", str(values_file(mode))]
+    for key, value in ({"spark.version": check_version(version)} | (overrides or {})).items():
         args += ["--set", f"{key}={value}"]
     return args
 
@@ -160,7 +166,7 @@ def non_readonly_root_containers(rendered: Rendered) -> list[str]:
             if c.get("securityContext", {}).get("readOnlyRootFilesystem") is not True]
 
 
-SECRET_WORDS = re.compile(r"(password|secret|token|access[-_]?key)\s*[=:]\s*(?!\$\()\S+", re.IGNORECASE)
+SECRET_WORDS = re.compile(r"(?<![a-z])(password|secret|token|access[-_]?key)\s*[=:]\s*(?!\$\()\S+", re.IGNORECASE)
 
 
 def plaintext_secrets(rendered: Rendered) -> list[str]:
@@ -206,3 +212,56 @@ def mlflow_server_args(rendered: Rendered, env: dict[str, str], host: str, port:
             arg = f"--port={port}"
         args.append(arg)
     return args
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    """`a.b=1,c=x` as helm --set pairs."""
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def containers_of(rendered: Rendered, component_prefix: str) -> list[dict[str, Any]]:
+    return [container for doc in rendered.docs if doc["kind"] in POD_OWNERS
+            and doc["metadata"]["labels"]["app.kubernetes.io/component"].startswith(component_prefix)
+            for container in doc["spec"]["template"]["spec"]["containers"]
+            + doc["spec"]["template"]["spec"].get("initContainers", [])]
+
+
+def gpu_requests(rendered: Rendered, resource: str = "nvidia.com/gpu") -> list[str]:
+    return [f"{name} container {c['name']}" for name, pod in rendered.pods() for c in pod.get("containers", [])
+            if resource in c.get("resources", {}).get("limits", {})]
+
+
+def token_mounting_pods(rendered: Rendered) -> list[str]:
+    return [name for name, pod in rendered.pods() if pod.get("automountServiceAccountToken") is not False]
+
+
+def default_value_passwords(values_path: Path = CHART_DIR / "values.yaml") -> list[str]:
+    """Keys of values.yaml that name a password or key and carry a non-empty value."""
+    found = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif re.search(r"password|secretkey|accesskey|token", path.rsplit(".", 1)[-1], re.IGNORECASE) and node:
+            found.append(f"{path}={node}")
+
+    walk(yaml.safe_load(values_path.read_text()), "")
+    return found
+
+
+def argument_mismatches(rendered: Rendered, running: list[str]) -> list[str]:
+    """Differences between the chart's `mlflow server` arguments and a running server's: a $(VAR) reference
+    and the --host/--port values may differ, nothing else."""
+    template = mlflow_container(rendered)["args"]
+    if len(template) != len(running):
+        return [f"the chart renders {len(template)} arguments, the server runs {len(running)}: {running}"]
+    mismatches = []
+    for expected, actual in zip(template, running):
+        if expected.startswith(("--host=", "--port=")):
+            expected = expected.split("=", 1)[0] + "=$(ADDRESS)"
+        pattern = ".+".join(re.escape(part) for part in re.split(r"\$\(\w+\)", expected))
+        if not re.fullmatch(pattern, actual):
+            mismatches.append(f"chart: {expected!r} / running: {actual!r}")
+    return mismatches

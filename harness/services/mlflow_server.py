@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import psutil
 import requests
 
 from harness.ports import LOOPBACK
@@ -35,6 +36,13 @@ class MlflowServer:
         self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
         self._process.start()
         self._process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
+
+    def running_args(self) -> list[str]:
+        """The `mlflow server ...` arguments of the live process, as the operating system reports them."""
+        if self._process is None or self._process.pid is None:
+            raise RuntimeError("the MLflow server is not running")
+        command = psutil.Process(self._process.pid).cmdline()
+        return command[command.index("server"):]
 
     def healthy(self) -> bool:
         response = requests.get(f"{self.url}/health", timeout=2)

@@ -21,6 +21,7 @@ class Platform:
     s3_client: Callable[[], Any]
     backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
     backend_kind: str
+    mlflow_server_args: Callable[[], list[str]]  # the arguments the running server was started with
 
 
 class Target(abc.ABC):

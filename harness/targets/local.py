@@ -54,6 +54,7 @@ class LocalTarget(Target):
             s3_client=self._s3.client,
             backend_query=lambda sql, params: postgres.query(sql, params, database="mlflow"),
             backend_kind="postgresql",
+            mlflow_server_args=self._mlflow.running_args,
         )
 
     def skip_reason(self, mode: str, version: str) -> str | None:

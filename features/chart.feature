@@ -1,0 +1,123 @@
+@ws-001-07 @chart
+Feature: The spark-standalone chart renders a valid and secure platform for every mode and Spark version
+  The platform ships as one Helm chart. Before anything reaches a cluster, every mode and Spark version
+  must render objects that Kubernetes accepts, that keep every secret inside a Secret, and whose pods
+  pass the Pod Security "restricted" profile. Bad values must be refused with a message saying what to set.
+
+  # The chart is well-formed
+
+  Scenario Outline: The chart passes helm lint --strict with the CI values of <mode> mode
+    When the chart is linted strictly with the CI values of <mode> mode
+    Then helm reports no lint failure
+
+    Examples:
+      | mode               |
+      | k8s                |
+      | connect-k8s        |
+      | connect-standalone |
+      | standalone-submit  |
+      | gpu                |
+      | iceberg            |
+
+  # Every cell of the matrix renders exactly what its mode needs
+
+  Scenario Outline: Spark <version> in <mode> mode renders valid objects
+    When the chart is rendered for Spark <version> in <mode> mode
+    Then every object passes strict schema validation for Kubernetes 1.33 and 1.27
+    And the workloads of <mode> mode are rendered and no others
+    And every Spark container runs the image of Spark <version>
+    And GPU resources are requested only in gpu mode
+    And the Iceberg catalog is configured only in iceberg mode
+    And Spark-on-Kubernetes RBAC is rendered only in the k8s modes
+
+    Examples:
+      | mode               | version |
+      | k8s                | 3.5.7   |
+      | k8s                | 3.5.8   |
+      | k8s                | 4.1.0   |
+      | k8s                | 4.1.1   |
+      | connect-k8s        | 3.5.7   |
+      | connect-k8s        | 3.5.8   |
+      | connect-k8s        | 4.1.0   |
+      | connect-k8s        | 4.1.1   |
+      | connect-standalone | 3.5.7   |
+      | connect-standalone | 3.5.8   |
+      | connect-standalone | 4.1.0   |
+      | connect-standalone | 4.1.1   |
+      | standalone-submit  | 3.5.7   |
+      | standalone-submit  | 3.5.8   |
+      | standalone-submit  | 4.1.0   |
+      | standalone-submit  | 4.1.1   |
+      | gpu                | 3.5.7   |
+      | gpu                | 3.5.8   |
+      | gpu                | 4.1.0   |
+      | gpu                | 4.1.1   |
+      | iceberg            | 3.5.7   |
+      | iceberg            | 3.5.8   |
+      | iceberg            | 4.1.0   |
+      | iceberg            | 4.1.1   |
+
+  # The chart is secure by default
+
+  Scenario Outline: Secrets stay in Secrets and pods are restricted in <mode> mode
+    When the chart is rendered for Spark 4.1.1 in <mode> mode with basic auth on
+    Then no ConfigMap, environment value or argument holds a secret
+    And every pod meets the Pod Security restricted profile
+    And every container has a read-only root filesystem
+    And only the pods that drive Spark on Kubernetes mount a service account token
+
+    Examples:
+      | mode               |
+      | k8s                |
+      | connect-k8s        |
+      | connect-standalone |
+      | standalone-submit  |
+      | gpu                |
+      | iceberg            |
+
+  Scenario: The default values hold no password
+    Then the chart's default values file holds no password
+
+  # Bad values are refused with a message that says what to set
+
+  Scenario Outline: <case> is refused
+    When the chart is rendered with <values>
+    Then rendering fails with a message containing "<message>"
+
+    Examples:
+      | case                                  | values                                                    | message                                                    |
+      | an unsupported Spark version          | spark.version=3.4.0                                       | value must be one of '3.5.7', '3.5.8', '4.1.0', '4.1.1'    |
+      | an unknown mode                       | mode=yarn                                                 | value must be one of 'k8s', 'connect-k8s'                  |
+      | an external database with no host     | mlflow.postgresql.enabled=false                           | set mlflow.postgresql.host                                 |
+      | an external database with no password | mlflow.postgresql.enabled=false,mlflow.postgresql.host=db | set mlflow.postgresql.existingSecret                       |
+      | basic auth with a short password      | mlflow.auth.enabled=true,mlflow.auth.adminPassword=short  | admin password of at least 12 characters                   |
+      | an external object store with no URL  | minio.enabled=false                                       | set s3.endpoint                                            |
+      | a ServiceMonitor without metrics      | mlflow.metrics.serviceMonitor.enabled=true                | needs mlflow.metrics.enabled=true                          |
+
+  # Optional features render what production needs
+
+  Scenario: Two MLflow replicas are spread over nodes and protected by a disruption budget
+    When the chart is rendered with mlflow.replicas=2
+    Then the MLflow pods prefer different nodes
+    And a PodDisruptionBudget keeps at least 1 MLflow pod available
+
+  Scenario: Basic auth runs the auth app with its admin password from a Secret
+    When the chart is rendered for Spark 4.1.1 in standalone-submit mode with basic auth on
+    Then the MLflow server runs with "--app-name=basic-auth"
+    And the MLflow admin password comes from a Secret
+
+  Scenario: Metrics expose /metrics to a ServiceMonitor
+    When the chart is rendered with mlflow.metrics.enabled=true,mlflow.metrics.serviceMonitor.enabled=true
+    Then the MLflow server runs with "--expose-prometheus=/tmp/prometheus"
+    And a ServiceMonitor scrapes "/metrics" from the MLflow Service
+
+  Scenario: The MLflow UI can be published through an Ingress with TLS
+    When the chart is rendered with mlflow.ingress.enabled=true,mlflow.ingress.host=mlflow.example.org,mlflow.ingress.tls.enabled=true
+    Then an Ingress routes "mlflow.example.org" to the MLflow Service over TLS
+    And the MLflow server accepts the host "mlflow.example.org"
+
+  # What the chart renders is what the platform runs
+
+  Scenario: The MLflow server runs exactly the arguments the chart renders
+    Given the platform is running
+    Then the running MLflow server's arguments are the chart's, with only the database, host and port filled in

@@ -1,0 +1,180 @@
+"""Steps about the Helm chart: lint, render, validate, and what the rendered objects contain."""
+
+import re
+import secrets
+
+from behave import then, when
+
+from harness import chart
+from support import attach_text, world
+
+
+@when("the chart is linted strictly with the CI values of {mode} mode")
+def step_lint(context, mode):
+    context.lint = chart.lint(mode)
+    attach_text("helm lint", context.lint.stdout + context.lint.stderr)
+
+
+@then("helm reports no lint failure")
+def step_lint_clean(context):
+    assert context.lint.returncode == 0, context.lint.stdout + context.lint.stderr
+    assert "0 chart(s) failed" in context.lint.stdout, context.lint.stdout
+
+
+@when("the chart is rendered for Spark {version} in {mode} mode")
+def step_render(context, version, mode):
+    context.mode, context.rendered = mode, chart.render(mode, version)
+
+
+@when("the chart is rendered for Spark {version} in {mode} mode with basic auth on")
+def step_render_with_auth(context, version, mode):
+    # A password made here, so a leak of it anywhere in the output is found by value.
+    password = secrets.token_urlsafe(16)
+    context.mode = mode
+    context.rendered = chart.render(mode, version, {"mlflow.auth.enabled": "true",
+                                                    "mlflow.auth.adminPassword": password})
+
+
+@when("the chart is rendered with {values}")
+def step_render_with(context, values):
+    try:
+        context.rendered = chart.render("standalone-submit", "4.1.1", chart.parse_overrides(values))
+        context.render_error = None
+    except chart.RenderFailed as refused:
+        context.render_error = str(refused)
+
+
+@then("every object passes strict schema validation for Kubernetes {newest} and {oldest}")
+def step_schema_valid(context, newest, oldest):
+    for version in (newest, oldest):
+        errors = chart.validation_errors(context.rendered, f"{version}.0")
+        assert not errors, f"Kubernetes {version}: " + "\n".join(errors)
+
+
+@then("the workloads of {mode} mode are rendered and no others")
+def step_mode_workloads(context, mode):
+    expected = chart.MODE_COMPONENTS[mode] | chart.PLATFORM_COMPONENTS
+    assert context.rendered.workload_components() == expected, context.rendered.workload_components()
+
+
+@then("every Spark container runs the image of Spark {version}")
+def step_spark_image(context, version):
+    images = {c["image"] for c in chart.containers_of(context.rendered, "spark-")}
+    if chart.MODE_COMPONENTS[context.mode]:
+        assert images and all(re.search(rf":{re.escape(version)}-", image) for image in images), images
+    defaults = context.rendered.spark_defaults()
+    if context.mode in chart.RBAC_MODES:
+        assert f"apache/spark:{version}-" in defaults, defaults
+
+
+@then("GPU resources are requested only in gpu mode")
+def step_gpu_only_in_gpu(context):
+    requests, conf = chart.gpu_requests(context.rendered), context.rendered.spark_defaults()
+    if context.mode == "gpu":
+        assert requests and "spark.executor.resource.gpu.amount" in conf, (requests, conf)
+    else:
+        assert not requests and "resource.gpu" not in conf, (requests, conf)
+
+
+@then("the Iceberg catalog is configured only in iceberg mode")
+def step_iceberg_only_in_iceberg(context):
+    conf = context.rendered.spark_defaults()
+    has_catalog = "org.apache.iceberg.spark.SparkCatalog" in conf
+    assert has_catalog == (context.mode == "iceberg"), conf
+    if has_catalog:
+        assert ".type              jdbc" in conf and "jdbc:postgresql://" in conf and "s3://mlflow-artifacts/" in conf
+
+
+@then("Spark-on-Kubernetes RBAC is rendered only in the k8s modes")
+def step_rbac_only_in_k8s(context):
+    kinds = {doc["kind"] for doc in context.rendered.docs}
+    has_rbac = {"ServiceAccount", "Role", "RoleBinding"} <= kinds
+    assert has_rbac == (context.mode in chart.RBAC_MODES), sorted(kinds)
+
+
+@then("no ConfigMap, environment value or argument holds a secret")
+def step_no_plaintext_secret(context):
+    found = chart.plaintext_secrets(context.rendered)
+    assert not found, "\n".join(found)
+
+
+@then("every pod meets the Pod Security restricted profile")
+def step_restricted(context):
+    found = chart.restricted_violations(context.rendered)
+    assert not found, "\n".join(found)
+
+
+@then("every container has a read-only root filesystem")
+def step_read_only_root(context):
+    found = chart.non_readonly_root_containers(context.rendered)
+    assert not found, "\n".join(found)
+
+
+@then("only the pods that drive Spark on Kubernetes mount a service account token")
+def step_token_mounts(context):
+    expected = ["Deployment/spec-spark-standalone-connect"] if context.mode == "connect-k8s" else []
+    assert chart.token_mounting_pods(context.rendered) == expected, chart.token_mounting_pods(context.rendered)
+
+
+@then("the chart's default values file holds no password")
+def step_default_values_clean(context):
+    assert chart.default_value_passwords() == [], chart.default_value_passwords()
+
+
+@then('rendering fails with a message containing "{message}"')
+def step_render_refused(context, message):
+    assert context.render_error is not None, "helm rendered the chart instead of refusing the values"
+    attach_text("helm's message", context.render_error)
+    assert message in context.render_error, context.render_error
+
+
+@then("the MLflow pods prefer different nodes")
+def step_anti_affinity(context):
+    pod = context.rendered.named("Deployment", "-mlflow")["spec"]["template"]["spec"]
+    terms = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert terms[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname", terms
+
+
+@then("a PodDisruptionBudget keeps at least {count:d} MLflow pod available")
+def step_pdb(context, count):
+    pdb = context.rendered.named("PodDisruptionBudget", "-mlflow")
+    assert pdb["spec"]["minAvailable"] == count, pdb["spec"]
+
+
+@then('the MLflow server runs with "{argument}"')
+def step_mlflow_argument(context, argument):
+    assert argument in chart.mlflow_container(context.rendered)["args"]
+
+
+@then("the MLflow admin password comes from a Secret")
+def step_admin_password_from_secret(context):
+    env = {e["name"]: e for e in chart.mlflow_container(context.rendered)["env"]}
+    assert "secretKeyRef" in env["MLFLOW_AUTH_ADMIN_PASSWORD"]["valueFrom"], env["MLFLOW_AUTH_ADMIN_PASSWORD"]
+
+
+@then('a ServiceMonitor scrapes "{path}" from the MLflow Service')
+def step_service_monitor(context, path):
+    monitor = context.rendered.named("ServiceMonitor", "-mlflow")
+    assert monitor["spec"]["endpoints"][0]["path"] == path, monitor["spec"]
+
+
+@then('an Ingress routes "{host}" to the MLflow Service over TLS')
+def step_ingress(context, host):
+    ingress = context.rendered.named("Ingress", "-mlflow")["spec"]
+    assert ingress["rules"][0]["host"] == host and ingress["tls"][0]["hosts"] == [host], ingress
+    assert ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"].endswith("-mlflow")
+
+
+@then('the MLflow server accepts the host "{host}"')
+def step_allowed_host(context, host):
+    allowed = next(a for a in chart.mlflow_container(context.rendered)["args"] if a.startswith("--allowed-hosts="))
+    assert host in allowed.split("=", 1)[1].split(","), allowed
+
+
+@then("the running MLflow server's arguments are the chart's, with only the database, host and port filled in")
+def step_running_args_match_chart(context):
+    running = world(context).platform.mlflow_server_args()
+    rendered = chart.render("standalone-submit", "4.1.1")
+    attach_text("chart arguments", "\n".join(chart.mlflow_container(rendered)["args"]))
+    mismatches = chart.argument_mismatches(rendered, running)
+    assert not mismatches, "\n".join(mismatches)
