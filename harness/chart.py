@@ -29,7 +29,7 @@ POD_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 MODE_COMPONENTS: dict[str, frozenset[str]] = {
     "standalone-submit": frozenset({"spark-master", "spark-worker"}),
     "connect-standalone": frozenset({"spark-master", "spark-worker", "spark-connect"}),
-    "k8s": frozenset(),
+    "k8s": frozenset({"spark-client"}),
     "connect-k8s": frozenset({"spark-connect"}),
     "gpu": frozenset({"spark-master", "spark-worker"}),
     "iceberg": frozenset({"spark-master", "spark-worker"}),

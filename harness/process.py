@@ -60,6 +60,15 @@ class ManagedProcess:
     def running(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
 
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if the process is still running after `timeout` seconds."""
+        if self._popen is None:
+            return None
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def wait_ready(self, probe: Callable[[], object], what: str, timeout: float) -> None:
         """Wait until `probe` succeeds; if the process exits or time runs out, fail with its log tail."""
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from rich.console import Console
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -112,7 +112,8 @@ def step_read_only_root(context):
 
 @then("only the pods that drive Spark on Kubernetes mount a service account token")
 def step_token_mounts(context):
-    expected = ["Deployment/spec-spark-standalone-connect"] if context.mode == "connect-k8s" else []
+    expected = {"connect-k8s": ["Deployment/spec-spark-standalone-connect"],
+                "k8s": ["Deployment/spec-spark-standalone-spark-client"]}.get(context.mode, [])
     assert chart.token_mounting_pods(context.rendered) == expected, chart.token_mounting_pods(context.rendered)
 
 

@@ -75,3 +75,10 @@ def attach_json(name: str, body: object) -> None:
 
 def attach_png(name: str, path: Path) -> None:
     allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.PNG)
+
+
+def attach_job(job) -> None:
+    """A Spark job's command line, duration and full log."""
+    attach_text(f"{job.name}: command ({job.seconds:.1f}s)", " ".join(job.command))
+    if job.log_path.exists():
+        allure.attach.file(str(job.log_path), name=f"{job.name}: log", attachment_type=allure.attachment_type.TEXT)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.config import RunConfig
+from harness.spark_site import SparkSite
+
 ARTIFACT_BUCKET = "mlflow-artifacts"
 
 
@@ -26,6 +29,7 @@ class Platform:
 
 class Target(abc.ABC):
     name: str
+    config: RunConfig
     workdir: Path  # private scratch folder of this run, removed by close()
     _platform: Platform | None = None
     _start_error: Exception | None = None
@@ -51,13 +55,23 @@ class Target(abc.ABC):
         """Why this target cannot give a scenario what its @needs-<need> tag asks for, or None."""
         if need == "k8s" and self.name != "k8s":
             return "needs a Kubernetes cluster: run with -D target=k8s and KUBECONFIG pointing at one"
-        if need == "gpu" and shutil.which("nvidia-smi") is None:
-            return "needs a GPU: no nvidia-smi on this machine"
+        if need == "gpu":
+            if self.config.gpu == "simulated":
+                return "-D gpu=simulated replaces GPUs with simulated ones: this row needs real GPUs"
+            if shutil.which("nvidia-smi") is None:
+                return ("needs a GPU: no nvidia-smi on this machine "
+                        "(-D gpu=simulated exercises Spark's GPU scheduling without one, in its own scenarios)")
+        if need == "simulated-gpu" and self.config.gpu != "simulated":
+            return "simulated GPU rows run only with -D gpu=simulated"
         return None
 
     @abc.abstractmethod
     def skip_reason(self, mode: str, version: str) -> str | None:
         """Why this target cannot run that matrix cell, or None."""
+
+    @abc.abstractmethod
+    def spark(self, mode: str, version: str) -> SparkSite:
+        """Spark of `version` in `mode`, started on first use and shared by later scenarios."""
 
     @abc.abstractmethod
     def service_logs(self) -> dict[str, Path]:

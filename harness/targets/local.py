@@ -16,7 +16,9 @@ from harness.ports import LOOPBACK, claim_port
 from harness.services.mlflow_server import MlflowServer
 from harness.services.postgres import Database, PostgresService
 from harness.services.s3 import S3Service
+from harness.spark_site import SparkSite
 from harness.targets.base import ARTIFACT_BUCKET, Platform, Target
+from harness.targets.local_spark import LocalSparkPool, local_gpu_kind
 
 
 class LocalTarget(Target):
@@ -30,6 +32,7 @@ class LocalTarget(Target):
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
         self._database: Database | None = None
+        self._spark: LocalSparkPool | None = None
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -58,7 +61,25 @@ class LocalTarget(Target):
         )
 
     def skip_reason(self, mode: str, version: str) -> str | None:
-        return self.config.selected(mode, version)
+        left_out = self.config.selected(mode, version)
+        if left_out:
+            return left_out
+        if mode in ("k8s", "connect-k8s"):
+            return (f"mode {mode} schedules Spark on Kubernetes: the local target has no cluster "
+                    "(run with -D target=k8s and KUBECONFIG pointing at one)")
+        if mode == "connect-standalone" and version.startswith("3.5."):
+            return (f"the pyspark {version} package has no Spark Connect server jar (it is published only on Maven, "
+                    "which this machine cannot reach); on a cluster the chart fetches it")
+        return None
+
+    def spark(self, mode: str, version: str) -> SparkSite:
+        platform = self.platform()
+        if self._spark is None:
+            assert self._s3 is not None and self._database is not None
+            catalog = (self._database.sqlalchemy_uri(), f"s3://{ARTIFACT_BUCKET}/warehouse")
+            self._spark = LocalSparkPool(self.workdir, {"MLFLOW_TRACKING_URI": platform.mlflow_url},
+                                         self._s3.server_env(), catalog, local_gpu_kind(self.config.gpu))
+        return self._spark.site(mode, version)
 
     def service_logs(self) -> dict[str, Path]:
         logs = self.workdir / "logs"
@@ -74,6 +95,9 @@ class LocalTarget(Target):
         return {key: str(value) for key, value in env.items()}
 
     def close(self) -> None:
+        if self._spark is not None:
+            self._spark.close()
+            self._spark = None
         for service in (self._mlflow, self._s3, self._postgres):
             if service is not None:
                 service.stop()

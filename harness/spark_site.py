@@ -1,0 +1,81 @@
+"""Spark as a scenario sees it: a version and mode, where jobs go, and how to run them."""
+
+from __future__ import annotations
+
+import abc
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness.jobs.jobcommon import RESULT_PREFIX
+from harness.process import ManagedProcess, tail
+
+JOB_TIMEOUT_S = 420  # a LogisticRegression submit takes 20-50 s on 2 busy cores; an app waiting for GPUs forever
+
+
+@dataclass
+class JobRun:
+    name: str
+    command: list[str]
+    returncode: int | None  # None: killed at the timeout
+    seconds: float
+    log_path: Path
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0 and bool(self.result)
+
+    def failure(self) -> str:
+        state = "timed out" if self.returncode is None else f"exited with code {self.returncode}"
+        return f"{self.name} {state} after {self.seconds:.0f}s; last lines of {self.log_path}:\n{tail(self.log_path, 25)}"
+
+
+def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
+               cwd: Path | None = None) -> JobRun:
+    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down."""
+    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd)
+    started = time.perf_counter()
+    process.start()
+    try:
+        code = process.wait(timeout)
+    finally:
+        process.stop(timeout=10)
+    return JobRun(name, list(argv), code, time.perf_counter() - started, log_path, read_result(log_path))
+
+
+def read_result(log_path: Path) -> dict[str, Any]:
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    results = [line[len(RESULT_PREFIX):] for line in lines if line.startswith(RESULT_PREFIX)]
+    return dict(json.loads(results[-1])) if results else {}
+
+
+class SparkSite(abc.ABC):
+    """One Spark version in one mode on a target, with the platform's MLflow wired in."""
+
+    version: str
+    mode: str
+    master_url: str
+    connect_url: str | None
+    gpu_kind: str | None  # "nvidia", "simulated" or None
+
+    @abc.abstractmethod
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+               storage_access: bool = False) -> JobRun:
+        """spark-submit the job script `job` (a file in harness/jobs) to this site's master. Only jobs that
+        read the lakehouse get storage credentials: MLflow artifacts must go through the server."""
+
+    @abc.abstractmethod
+    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+                   cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
+        """Run a Python program with this site's Spark runtime and the platform's settings."""
+
+    @abc.abstractmethod
+    def application_state(self, app_id: str) -> str | None:
+        """What the cluster manager says of an application (e.g. FINISHED), None if it does not know it."""
+
+    @abc.abstractmethod
+    def catalog(self) -> tuple[str, str]:
+        """(catalog URI, warehouse) of the platform's Iceberg catalog."""

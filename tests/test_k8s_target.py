@@ -1,0 +1,55 @@
+"""The k8s target without a cluster: its helm command line is accepted by helm, and a missing or dead
+cluster gives one line that says what to do."""
+
+import subprocess
+
+import pytest
+
+from harness import tools
+from harness.config import RunConfig
+from harness.errors import ClusterUnreachable
+from harness.matrix import all_cells
+from harness.ports import free_port
+from harness.targets.k8s import helm_install_args
+
+
+@pytest.mark.parametrize("mode, version", all_cells())
+def test_the_install_command_line_is_accepted_by_helm(mode, version):
+    args = helm_install_args("spec", "spec-test", mode, version)
+    assert args[:2] == ["upgrade", "--install"] and "--wait=watcher" in args
+    # `upgrade --install` asks the cluster for the release history; `install --dry-run=client` checks the same
+    # chart, values and flags offline.
+    offline = ["install", *[a for a in args[2:] if not a.startswith("--wait") and a not in ("--timeout", "10m")],
+               "--dry-run=client"]
+    done = subprocess.run([tools.helm(), *offline], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "STATUS: pending-install" in done.stdout
+
+
+def test_no_kubeconfig_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    from harness.targets.k8s import K8sTarget
+
+    with pytest.raises(ClusterUnreachable) as raised:
+        K8sTarget(RunConfig(target="k8s"))
+    assert "no Kubernetes cluster is configured" in str(raised.value)
+    assert "KUBECONFIG" in raised.value.fix
+
+
+def test_a_cluster_that_does_not_answer_is_one_clear_line(tmp_path, monkeypatch):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(f"""
+apiVersion: v1
+kind: Config
+clusters: [{{name: dead, cluster: {{server: "https://127.0.0.1:{free_port()}"}}}}]
+users: [{{name: me, user: {{token: x}}}}]
+contexts: [{{name: dead, context: {{cluster: dead, user: me}}}}]
+current-context: dead
+""")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    from harness.targets.k8s import K8sTarget
+
+    with pytest.raises(ClusterUnreachable) as raised:
+        K8sTarget(RunConfig(target="k8s"))
+    assert "does not answer" in str(raised.value) and "\n" not in str(raised.value)
