@@ -7,7 +7,7 @@ BEHAVE_ARGS ?=
 RESULTS := reports/allure-results
 REPORT := reports/allure-report
 
-.PHONY: setup acceptance features report unit test bench clean
+.PHONY: setup runtimes acceptance report unit test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -23,10 +23,16 @@ report:
 	@ALLURE_NO_ANALYTICS=true $(CACHE)/allure/node_modules/.bin/allure generate $(RESULTS) -o $(REPORT) --clean >/dev/null \
 	  && echo "Allure report: $(CURDIR)/$(REPORT)/index.html (open it with: $(CACHE)/allure/node_modules/.bin/allure open $(REPORT))"
 
+## Build the four Spark runtimes up front (acceptance builds any that are missing on first use).
+runtimes: setup
+	$(VENV)/python -m harness.runtimes 3.5.7 3.5.8 4.1.0 4.1.1
+
 unit: setup
 	$(VENV)/pytest tests
 
-test: unit acceptance
+## CI: unit tests, then the whole acceptance suite; GPU rows run on simulated GPUs (labelled so) here.
+test: unit
+	@$(MAKE) --no-print-directory acceptance BEHAVE_ARGS="-D gpu=simulated $(BEHAVE_ARGS)"
 
 bench: setup
 	$(VENV)/python -m bench

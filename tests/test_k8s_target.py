@@ -2,6 +2,8 @@
 cluster gives one line that says what to do."""
 
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +52,8 @@ current-context: dead
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     from harness.targets.k8s import K8sTarget
 
+    before = set(Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*"))
     with pytest.raises(ClusterUnreachable) as raised:
         K8sTarget(RunConfig(target="k8s"))
     assert "does not answer" in str(raised.value) and "\n" not in str(raised.value)
+    assert set(Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*")) == before, "a refused cluster left a temp dir"

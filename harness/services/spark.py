@@ -13,7 +13,10 @@ from harness.process import ManagedProcess
 from harness.runtimes import SparkRuntime
 
 DAEMON_MEMORY = "256m"
-WORKER_MEMORY = "2g"  # room for one driver-sized executor of 512m and more
+# The worker offers more cores than the machine has: the Connect server's application keeps one for as long
+# as it runs, and a job's executors must still find room beside it.
+WORKER_CORES = "4"
+WORKER_MEMORY = "3g"
 START_TIMEOUT_S = 90
 
 
@@ -54,7 +57,7 @@ class SparkStandalone:
         self._master.wait_ready(self.state, f"the Spark master UI at {self.webui_url}", START_TIMEOUT_S)
         self._worker = ManagedProcess(
             f"Spark {self.runtime.version} worker",
-            [self._spark_class(), "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK, "--cores", "2",
+            [self._spark_class(), "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK, "--cores", WORKER_CORES,
              "--memory", WORKER_MEMORY, "--webui-port", str(self.worker_webui_port), self.master_url],
             logs / f"spark-{self.runtime.version}-worker.log", env=self._env())
         self._worker.start()
@@ -100,7 +103,7 @@ class SparkConnectServer:
             f"Spark {runtime.version} Connect server",
             [str(runtime.spark_home / "bin" / "spark-submit"), "--class",
              "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", self.cluster.master_url,
-             "--driver-memory", "512m", "--conf", "spark.executor.memory=512m",
+             "--driver-memory", "512m", "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=1",
              "--conf", f"spark.connect.grpc.binding.address={LOOPBACK}",
              "--conf", f"spark.connect.grpc.binding.port={self.port}", "spark-internal"],
             self.log_path, env=runtime.env(**self.extra_env))

@@ -51,8 +51,8 @@ class K8sTarget(Target):
     def __init__(self, config_: RunConfig) -> None:
         self.config = config_
         self.namespace = config_.namespace or f"spec-{uuid.uuid4().hex[:8]}"
+        self.core = self._connect()  # before anything is created, so a refused cluster leaves nothing behind
         self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
-        self.core = self._connect()
         self._namespace_created = False
         self._release: tuple[str, str] | None = None
         self._forwards: dict[tuple[str, int], PortForward] = {}

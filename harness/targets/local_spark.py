@@ -97,7 +97,8 @@ class LocalSparkSite(SparkSite):
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
                storage_access: bool = False) -> JobRun:
-        confs = [arg for key, value in {"spark.executor.memory": DRIVER_MEMORY, **conf}.items()
+        defaults = {"spark.executor.memory": DRIVER_MEMORY, "spark.cores.max": "2"}
+        confs = [arg for key, value in {**defaults, **conf}.items()
                  for arg in ("--conf", f"{key}={value}")]
         argv = [str(self._runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
                 "--driver-memory", DRIVER_MEMORY, *confs, str(JOBS_DIR / job), *job_args]

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: they print figures and assert nothing about time."""
