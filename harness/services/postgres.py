@@ -87,13 +87,7 @@ class PostgresService:
             conn.close()
 
     def query(self, sql: str, params: tuple[Any, ...] = (), database: str = "postgres") -> list[tuple[Any, ...]]:
-        conn = self.connect(database)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                return list(cur.fetchall())
-        finally:
-            conn.close()
+        return fetch_all(self.connect(database), sql, params)
 
     def stop(self) -> None:
         if self._process:
@@ -108,3 +102,13 @@ class PostgresService:
         if done.returncode != 0:
             raise ServiceFailed(f"initdb failed with code {done.returncode}",
                                 f"see {self.log_path}:\n{tail(self.log_path, 10)}", self.log_path)
+
+
+def fetch_all(conn: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run one query on a fresh connection and close it."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()

@@ -29,6 +29,7 @@ from harness.jobs import JOBS_DIR
 from harness.matrix import SPARK_VERSIONS
 from harness.portforward import PortForward
 from harness.runtimes import ensure_runtime
+from harness.services.postgres import fetch_all
 from harness.spark_site import JOB_TIMEOUT_S, JobRun, SparkSite, run_logged
 from harness.targets.base import ARTIFACT_BUCKET, Platform, Target
 
@@ -142,13 +143,8 @@ class K8sTarget(Target):
 
         def backend_query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
             host, port = self.forward("postgresql", 5432).address.split(":")
-            conn = psycopg2.connect(host=host, port=int(port), user="mlflow", password=password, dbname="mlflow")
-            try:
-                with conn.cursor() as cur:
-                    cur.execute(sql, params)
-                    return list(cur.fetchall())
-            finally:
-                conn.close()
+            return fetch_all(psycopg2.connect(host=host, port=int(port), user="mlflow", password=password,
+                                              dbname="mlflow"), sql, params)
 
         def server_args() -> list[str]:
             pod = self.core.read_namespaced_pod(self.pod_of("mlflow"), self.namespace)

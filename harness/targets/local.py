@@ -92,6 +92,9 @@ class LocalTarget(Target):
             env["postgresql"] = self._postgres.version
         if self._mlflow and self._database:
             env["mlflow_server_args"] = " ".join(self._mlflow.server_args).replace(self._database.password, "***")
+        if self._spark:
+            env["spark_versions"] = ", ".join(self._spark.versions)
+            env["gpu"] = self._spark.gpu_kind or "none"
         return {key: str(value) for key, value in env.items()}
 
     def close(self) -> None:

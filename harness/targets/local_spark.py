@@ -64,6 +64,10 @@ class LocalSparkPool:
                 server.start()
         return self._connect[version]
 
+    @property
+    def versions(self) -> list[str]:
+        return sorted(self._clusters)
+
     def close(self) -> None:
         for service in [*self._connect.values(), *self._clusters.values()]:
             service.stop()
