@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections import Counter
 import tempfile
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ def before_all(context) -> None:
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     context.run_config = parse_userdata(context.config.userdata)
     context.target = make_target(context.run_config)
+    context.outcomes = Counter(passed=0, failed=0, skipped=0)
     console.print(f"target: [bold]{context.target.name}[/]")
 
 
@@ -44,6 +46,8 @@ def before_scenario(context, scenario: Scenario) -> None:
 def after_scenario(context, scenario: Scenario) -> None:
     if scenario.status == Status.failed:
         attach_failure_evidence(context)
+    outcome = {Status.passed: "passed", Status.skipped: "skipped"}.get(scenario.status, "failed")
+    context.outcomes[outcome] += 1
 
 
 def after_all(context) -> None:
@@ -55,5 +59,7 @@ def after_all(context) -> None:
         keep_service_logs(target.service_logs())
     finally:
         target.close()
+    counts = context.outcomes
+    print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
 
 
