@@ -96,21 +96,25 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
 
   # Optional features render what production needs
 
+  @seed-003-production
   Scenario: Two MLflow replicas are spread over nodes and protected by a disruption budget
     When the chart is rendered with mlflow.replicas=2
     Then the MLflow pods prefer different nodes
     And a PodDisruptionBudget keeps at least 1 MLflow pod available
 
+  @seed-003-production
   Scenario: Basic auth runs the auth app with its admin password from a Secret
     When the chart is rendered for Spark 4.1.1 in standalone-submit mode with basic auth on
     Then the MLflow server runs with "--app-name=basic-auth"
     And the MLflow admin password comes from a Secret
 
+  @seed-003-production
   Scenario: Metrics expose /metrics to a ServiceMonitor
     When the chart is rendered with mlflow.metrics.enabled=true,mlflow.metrics.serviceMonitor.enabled=true
     Then the MLflow server runs with "--expose-prometheus=/tmp/prometheus"
     And a ServiceMonitor scrapes "/metrics" from the MLflow Service
 
+  @seed-003-production
   Scenario: The MLflow UI can be published through an Ingress with TLS
     When the chart is rendered with mlflow.ingress.enabled=true,mlflow.ingress.host=mlflow.example.org,mlflow.ingress.tls.enabled=true
     Then an Ingress routes "mlflow.example.org" to the MLflow Service over TLS

@@ -17,10 +17,11 @@ START_TIMEOUT_S = 90
 
 
 class MlflowServer:
-    def __init__(self, workdir: Path, server_args: Sequence[str], port: int, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, server_args: Sequence[str], port: int, env: dict[str, str],
+                 name: str = "mlflow-server") -> None:
         self.server_args = list(server_args)
         self.port = port
-        self.log_path = workdir / "logs" / "mlflow-server.log"
+        self.log_path = workdir / "logs" / f"{name}.log"
         self._env = {**os.environ, **env}
         self._process: ManagedProcess | None = None
 

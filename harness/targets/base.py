@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.config import RunConfig
+from harness.errors import SuiteError
+from harness.services.mlflow_variant import VariantServer
 from harness.spark_site import SparkSite
 
 ARTIFACT_BUCKET = "mlflow-artifacts"
@@ -51,6 +53,10 @@ class Target(abc.ABC):
     def _start_platform(self) -> Platform:
         """Bring up PostgreSQL, the artifact store and the MLflow server."""
 
+    def mlflow_variant(self, overrides: dict[str, str]) -> VariantServer:
+        """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes)."""
+        raise SuiteError(f"the {self.name} target does not start MLflow server variants")
+
     def unmet_need(self, need: str) -> str | None:
         """Why this target cannot give a scenario what its @needs-<need> tag asks for, or None."""
         if need == "k8s" and self.name != "k8s":
@@ -61,6 +67,8 @@ class Target(abc.ABC):
             if shutil.which("nvidia-smi") is None:
                 return ("needs a GPU: no nvidia-smi on this machine "
                         "(-D gpu=simulated exercises Spark's GPU scheduling without one, in its own scenarios)")
+        if need == "local-processes" and self.name != "local":
+            return "starts extra MLflow servers as local processes; on a cluster, `helm test` a release with these values"
         if need == "simulated-gpu" and self.config.gpu != "simulated":
             return "simulated GPU rows run only with -D gpu=simulated"
         return None

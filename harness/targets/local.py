@@ -14,6 +14,7 @@ from harness.config import RunConfig
 from harness.matrix import SPARK_VERSIONS
 from harness.ports import LOOPBACK, claim_port
 from harness.services.mlflow_server import MlflowServer
+from harness.services.mlflow_variant import VariantServer, start_variant
 from harness.services.postgres import Database, PostgresService
 from harness.services.s3 import S3Service
 from harness.spark_site import SparkSite
@@ -33,6 +34,7 @@ class LocalTarget(Target):
         self._mlflow: MlflowServer | None = None
         self._database: Database | None = None
         self._spark: LocalSparkPool | None = None
+        self._variants: list[VariantServer] = []
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -72,6 +74,16 @@ class LocalTarget(Target):
                     "which this machine cannot reach); on a cluster the chart fetches it")
         return None
 
+    def mlflow_variant(self, overrides: dict[str, str]) -> VariantServer:
+        self.platform()
+        assert self._postgres is not None and self._database is not None and self._s3 is not None
+        postgres = self._postgres
+        with progress.step(f"starting an MLflow server from the chart with {overrides}"):
+            variant = start_variant(overrides, self._database, self._s3.server_env(),
+                                    lambda sql: postgres.execute(sql), self.workdir)
+        self._variants.append(variant)
+        return variant
+
     def spark(self, mode: str, version: str) -> SparkSite:
         platform = self.platform()
         if self._spark is None:
@@ -101,6 +113,9 @@ class LocalTarget(Target):
         if self._spark is not None:
             self._spark.close()
             self._spark = None
+        for variant in self._variants:
+            variant.server.stop()
+        self._variants.clear()
         for service in (self._mlflow, self._s3, self._postgres):
             if service is not None:
                 service.stop()
