@@ -3,7 +3,6 @@ cluster gives one line that says what to do."""
 
 import subprocess
 import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -52,8 +51,10 @@ current-context: dead
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     from harness.targets.k8s import K8sTarget
 
-    before = set(Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*"))
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     with pytest.raises(ClusterUnreachable) as raised:
         K8sTarget(RunConfig(target="k8s"))
     assert "does not answer" in str(raised.value) and "\n" not in str(raised.value)
-    assert set(Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*")) == before, "a refused cluster left a temp dir"
+    assert list(private_tmp.iterdir()) == [], "a refused cluster left a temp dir"

@@ -6,12 +6,14 @@ These run the real features' hooks and steps in a behave subprocess against the 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 import psutil
 import pytest
@@ -40,8 +42,18 @@ def suite_copy(tmp_path: Path) -> Path:
     return features
 
 
-def _start_behave(features: Path, marker: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "SPEC_LEAK_MARKER": marker}
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """The run's TMPDIR, so that only its own temporary folders are looked at (the postgres user must be
+    able to reach its data folder inside: hence /tmp and mode 755)."""
+    folder = Path(tempfile.mkdtemp(prefix="leak-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start_behave(features: Path, marker: str, tmp: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp)}
     return subprocess.Popen([str(BEHAVE), str(features), "-f", "plain", "--no-color", "--no-capture"],
                             cwd=features.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -58,24 +70,20 @@ def _survivors(marker: str) -> list[str]:
     return found
 
 
-def _run_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("spark-mlflow-spec-*")}
-
-
-def test_a_failing_run_leaves_nothing_behind(suite_copy):
-    marker, dirs_before = uuid.uuid4().hex, _run_dirs()
-    behave = _start_behave(suite_copy, marker)
+def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp):
+    marker = uuid.uuid4().hex
+    behave = _start_behave(suite_copy, marker, private_tmp)
     output, _ = behave.communicate(timeout=300)
     assert behave.returncode != 0, output
     assert "0 scenarios passed, 1 failed" in output, output
     assert _survivors(marker) == []
-    assert _run_dirs() == dirs_before
+    assert list(private_tmp.iterdir()) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_leaves_nothing_behind(suite_copy, sig):
-    marker, dirs_before = uuid.uuid4().hex, _run_dirs()
-    behave = _start_behave(suite_copy, marker)
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, sig):
+    marker = uuid.uuid4().hex
+    behave = _start_behave(suite_copy, marker, private_tmp)
     assert behave.stdout is not None
     for line in behave.stdout:
         if "starting the MLflow server" in line:
@@ -85,4 +93,4 @@ def test_an_interrupted_run_leaves_nothing_behind(suite_copy, sig):
     behave.send_signal(sig)
     behave.communicate(timeout=120)
     assert _survivors(marker) == []
-    assert _run_dirs() == dirs_before
+    assert list(private_tmp.iterdir()) == []
