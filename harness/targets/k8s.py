@@ -113,11 +113,9 @@ class K8sTarget(Target):
         data = self.core.read_namespaced_secret(name, self.namespace).data
         return base64.b64decode(data[key]).decode()
 
-    def exec_in(self, pod: str, command: list[str], stdin: bytes | None = None, timeout: float = 600) -> str:
+    def exec_in(self, pod: str, command: list[str], timeout: float = 600) -> str:
         session = stream(self.core.connect_get_namespaced_pod_exec, pod, self.namespace, command=command,
-                         stderr=True, stdin=stdin is not None, stdout=True, tty=False, _preload_content=False)
-        if stdin is not None:
-            session.write_stdin(stdin)
+                         stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
         output = []
         session.run_forever(timeout=timeout)
         output.append(session.read_stdout() or "")
@@ -131,8 +129,8 @@ class K8sTarget(Target):
         return f"{RELEASE}-spark-standalone"
 
     def _start_platform(self) -> Platform:
-        self.install(self._release[0] if self._release else "standalone-submit",
-                     self._release[1] if self._release else SPARK_VERSIONS[-1])
+        if self._release is None:
+            self.install("standalone-submit", SPARK_VERSIONS[-1])
         mlflow = self.forward("mlflow", 5000)
         password = self.secret(f"{self.fullname}-postgresql", "password")
         access, secret = (self.secret(f"{self.fullname}-s3", key) for key in ("access-key", "secret-key"))
@@ -226,9 +224,11 @@ class K8sSparkSite(SparkSite):
             raise SuiteError(f"mode {self.mode} runs jobs through Spark Connect only")
         if pod not in self.target._pylib_ready:
             archive = io.BytesIO()
-            with tarfile.open(fileobj=archive, mode="w") as tar:
-                tar.add(str(JOBS_DIR), arcname="spec-jobs")
-            self.target.exec_in(pod, ["tar", "-x", "-C", "/tmp"], stdin=archive.getvalue())
+            with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+                tar.add(str(JOBS_DIR), arcname="spec-jobs", filter=lambda i: None if "__pycache__" in i.name else i)
+            # A few kB: passed inline, since the exec stream cannot signal the end of stdin to tar.
+            packed = base64.b64encode(archive.getvalue()).decode()
+            self.target.exec_in(pod, ["sh", "-c", f"echo {packed} | base64 -d | tar -xz -C /tmp"])
             self.target.exec_in(pod, ["python3", "-m", "pip", "install", "--quiet", "--target", REMOTE_PYLIB,
                                       "mlflow-skinny==3.17.2", "pyiceberg[sql-postgres,pyarrow]==0.12.0"])
             self.target._pylib_ready.add(pod)
