@@ -32,6 +32,7 @@ class ManagedProcess:
     cwd: Path | None = None
     user: str | None = None
     stop_signal: signal.Signals = signal.SIGTERM
+    stdout_path: Path | None = None  # when set, stdout goes here and only stderr to log_path
     _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
@@ -39,11 +40,11 @@ class ManagedProcess:
         argv = list(self.argv)
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out:
             self._popen = subprocess.Popen(
                 argv,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdout=out if self.stdout_path else log,
+                stderr=log,
                 stdin=subprocess.DEVNULL,
                 env=self.env,
                 cwd=self.cwd,

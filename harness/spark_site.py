@@ -21,7 +21,8 @@ class JobRun:
     command: list[str]
     returncode: int | None  # None: killed at the timeout
     seconds: float
-    log_path: Path
+    log_path: Path  # stderr: Spark's own logging
+    stdout_path: Path  # the program's output, with its result line
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -30,24 +31,28 @@ class JobRun:
 
     def failure(self) -> str:
         state = "timed out" if self.returncode is None else f"exited with code {self.returncode}"
-        return f"{self.name} {state} after {self.seconds:.0f}s; last lines of {self.log_path}:\n{tail(self.log_path, 25)}"
+        return (f"{self.name} {state} after {self.seconds:.0f}s; last lines of {self.log_path}:\n"
+                f"{tail(self.log_path, 25)}\nand of its output:\n{tail(self.stdout_path, 10)}")
 
 
 def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
                cwd: Path | None = None) -> JobRun:
     """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down."""
-    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd)
+    stdout_path = log_path.with_suffix(".out")
+    # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
+    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path)
     started = time.perf_counter()
     process.start()
     try:
         code = process.wait(timeout)
     finally:
         process.stop(timeout=10)
-    return JobRun(name, list(argv), code, time.perf_counter() - started, log_path, read_result(log_path))
+    return JobRun(name, list(argv), code, time.perf_counter() - started, log_path, stdout_path,
+                  read_result(stdout_path))
 
 
-def read_result(log_path: Path) -> dict[str, Any]:
-    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+def read_result(stdout_path: Path) -> dict[str, Any]:
+    lines = stdout_path.read_text(errors="replace").splitlines() if stdout_path.exists() else []
     results = [line[len(RESULT_PREFIX):] for line in lines if line.startswith(RESULT_PREFIX)]
     return dict(json.loads(results[-1])) if results else {}
 

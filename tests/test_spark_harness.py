@@ -29,9 +29,21 @@ def test_the_last_result_line_is_the_jobs_answer(tmp_path: Path):
 def test_a_job_without_a_result_is_a_failure_with_its_log_tail(tmp_path: Path):
     log = tmp_path / "job.log"
     log.write_text("Traceback: boom\n")
-    job = JobRun("spark-submit x.py", ["x"], 1, 3.0, log, {})
+    job = JobRun("spark-submit x.py", ["x"], 1, 3.0, log, tmp_path / "job.out", {})
     assert not job.succeeded and "exited with code 1" in job.failure() and "boom" in job.failure()
-    assert "timed out" in JobRun("j", [], None, 420, log, {}).failure()
+    assert "timed out" in JobRun("j", [], None, 420, log, tmp_path / "job.out", {}).failure()
+
+
+def test_stdout_and_stderr_are_kept_apart(tmp_path: Path):
+    import sys
+
+    from harness.spark_site import run_logged
+
+    script = ("import sys; print('SPEC_RESULT ' + '{\"ok\": 1}'); "
+              "sys.stderr.write('log line\\n')")
+    job = run_logged("x", [sys.executable, "-c", script], tmp_path / "x.log", {}, 30)
+    assert job.succeeded and job.result == {"ok": 1}
+    assert job.log_path.read_text() == "log line\n"
 
 
 def test_local_skip_reasons_say_why():
