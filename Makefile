@@ -1,7 +1,7 @@
 # The README's two commands: `make acceptance` (the suite on the local target) and `make test` (everything CI runs).
 SHELL := /bin/bash
 VENV := .venv/bin
-CACHE ?= $(HOME)/.cache/spark-mlflow-spec
+CACHE ?= $(or $(SPEC_CACHE_DIR),$(HOME)/.cache/spark-mlflow-spec)
 TARGET ?= local
 BEHAVE_ARGS ?=
 RESULTS := reports/allure-results
