@@ -60,6 +60,7 @@ def after_all(context) -> None:
     finally:
         target.close()
     counts = context.outcomes
-    print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+    console.print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped",
+                  markup=False)
 
 

@@ -38,7 +38,7 @@ class ScenarioWorld:
     scenario_name: str
     api: MlflowApi = field(init=False)
     run: Run | None = None
-    last_call: tuple[str, Callable[[], Any]] | None = None
+    calls: dict[str, Callable[[], Any]] = field(default_factory=dict)
     experiment_name: str = ""
     _experiment_id: str | None = None
 
@@ -63,20 +63,20 @@ class ScenarioWorld:
         return self.run
 
     def remember_call(self, endpoint: str, call: Callable[[], Any]) -> Any:
-        """Make `call` once and keep it, so a later step can repeat it to measure latency."""
-        self.last_call = (endpoint, call)
+        """Make `call` to `endpoint` once and keep it, so a later step can repeat it to measure latency."""
+        self.calls[endpoint] = call
         return call()
 
-    def measure_last_call(self, calls: int) -> LatencyReport:
-        if self.last_call is None:
-            raise AssertionError("no API call to measure: a step must make one first")
-        endpoint, call = self.last_call
+    def measure(self, endpoint: str, calls: int) -> LatencyReport:
+        """Repeat the scenario's call to `endpoint` and report the latencies of that endpoint alone."""
+        if endpoint not in self.calls:
+            raise AssertionError(f"no call to {endpoint} in this scenario to measure; made: {sorted(self.calls)}")
         keys = [k for k in self.api.latencies_ms if k.endswith(endpoint)]
-        if not keys:
-            raise AssertionError(f"the last call never reached {endpoint}; calls made: {list(self.api.latencies_ms)}")
+        if len(keys) != 1:
+            raise AssertionError(f"expected the calls to reach {endpoint} once, timed endpoints: {keys}")
         key = keys[0]
         self.api.latencies_ms[key].clear()
         for _ in range(calls):
-            call()
+            self.calls[endpoint]()
         samples = self.api.latencies_ms[key]
         return LatencyReport(key, len(samples), statistics.median(samples), min(samples), max(samples))

@@ -148,7 +148,7 @@ def step_search_models(context):
 @then('the median latency of "{endpoint}" over {calls:d} calls is attached to the report')
 def step_latency(context, endpoint, calls):
     assert calls >= 10, "a median needs at least 10 calls"
-    report = world(context).measure_last_call(calls)
+    report = world(context).measure(endpoint, calls)
     console.print(f"  latency {report.as_text()}")
     attach_text("latency", report.as_text())
     attach_json("latency samples (ms)", report.__dict__)

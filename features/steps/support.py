@@ -25,7 +25,6 @@ def world(context) -> ScenarioWorld:
 def skip_with_reason(context, scenario: Scenario, reason: str) -> None:
     console.print(f"[yellow]SKIPPED[/] {scenario.name}: {reason}")
     allure.dynamic.description(f"Skipped on target '{context.target.name}': {reason}")
-    allure.dynamic.label("skip_reason", reason)
     allure.attach(reason, name="skip reason", attachment_type=allure.attachment_type.TEXT)
     scenario.skip(reason)
 
