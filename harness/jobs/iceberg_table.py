@@ -6,7 +6,6 @@ import os
 
 import pyarrow as pa
 from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
 from jobcommon import report, training_rows
 
@@ -37,10 +36,7 @@ def main() -> None:
     namespace = args.table.split(".")[0]
     data = rows_table(training_rows())
     if args.action == "create":
-        try:
-            lakehouse.create_namespace(namespace)
-        except NamespaceAlreadyExistsError:
-            pass
+        lakehouse.create_namespace_if_not_exists(namespace)
         table = lakehouse.create_table(args.table, schema=data.schema)
     else:
         table = lakehouse.load_table(args.table)
