@@ -50,7 +50,6 @@ class RenderFailed(Exception):
 @dataclass(frozen=True)
 class Rendered:
     docs: list[dict[str, Any]]
-    seconds: float = 0.0
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [doc for doc in self.docs if doc["kind"] == kind]

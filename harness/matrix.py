@@ -8,14 +8,6 @@ MODES: tuple[str, ...] = ("k8s", "connect-k8s", "connect-standalone", "standalon
 SPARK_VERSIONS: tuple[str, ...] = ("3.5.7", "3.5.8", "4.1.0", "4.1.1")
 TARGETS: tuple[str, ...] = ("local", "k8s")
 
-MODE_SUMMARY: dict[str, str] = {
-    "k8s": "spark-submit with Kubernetes as the cluster manager",
-    "connect-k8s": "Spark Connect server running on Kubernetes",
-    "connect-standalone": "Spark Connect server attached to the standalone master",
-    "standalone-submit": "spark-submit to the standalone master",
-    "gpu": "executors scheduled on GPU resources",
-    "iceberg": "training data read from an Iceberg table",
-}
 
 
 def _choose(kind: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -34,10 +26,6 @@ def check_version(version: str) -> str:
 
 def check_target(target: str) -> str:
     return _choose("target", target, TARGETS)
-
-
-def spark_major_minor(version: str) -> str:
-    return ".".join(check_version(version).split(".")[:2])
 
 
 def all_cells() -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -66,9 +65,6 @@ class MlflowApi:
             message = body.get("message", "") if isinstance(body, dict) else str(body)[:200]
             raise ApiError(method, path, response.status_code, code, message)
         return body
-
-    def median_latency_ms(self, method: str, path: str) -> float:
-        return statistics.median(self.latencies_ms[f"{method} {path}"])
 
     # -- endpoints ---------------------------------------------------------------------------------
     def health(self) -> str:

@@ -2,7 +2,7 @@ import pytest
 
 from harness.config import parse_userdata
 from harness.errors import ConfigError
-from harness.matrix import MODES, SPARK_VERSIONS, all_cells, spark_major_minor
+from harness.matrix import MODES, SPARK_VERSIONS, all_cells
 
 
 def test_defaults_select_the_whole_matrix_on_the_local_target():
@@ -40,9 +40,3 @@ def test_selection_explains_what_is_left_out():
     assert config.selected("standalone-submit", "4.1.1") is None
     assert "Spark 3.5.7 not selected" in config.selected("standalone-submit", "3.5.7")
     assert "mode gpu not selected" in config.selected("gpu", "4.1.1")
-
-
-def test_major_minor():
-    assert spark_major_minor("3.5.8") == "3.5"
-    with pytest.raises(ConfigError):
-        spark_major_minor("3.5")

@@ -92,22 +92,23 @@ def step_rbac_only_in_k8s(context):
     assert has_rbac == (context.mode in chart.RBAC_MODES), sorted(kinds)
 
 
+def assert_no_findings(found):
+    assert not found, "\n".join(found)
+
+
 @then("no ConfigMap, environment value or argument holds a secret")
 def step_no_plaintext_secret(context):
-    found = chart.plaintext_secrets(context.rendered)
-    assert not found, "\n".join(found)
+    assert_no_findings(chart.plaintext_secrets(context.rendered))
 
 
 @then("every pod meets the Pod Security restricted profile")
 def step_restricted(context):
-    found = chart.restricted_violations(context.rendered)
-    assert not found, "\n".join(found)
+    assert_no_findings(chart.restricted_violations(context.rendered))
 
 
 @then("every container has a read-only root filesystem")
 def step_read_only_root(context):
-    found = chart.non_readonly_root_containers(context.rendered)
-    assert not found, "\n".join(found)
+    assert_no_findings(chart.non_readonly_root_containers(context.rendered))
 
 
 @then("only the pods that drive Spark on Kubernetes mount a service account token")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -99,7 +100,7 @@ class LocalTarget(Target):
 
     def environment(self) -> dict[str, str]:
         env: dict[str, Any] = {"target": self.name, "mlflow": package_version("mlflow"),
-                               "python": os.sys.version.split()[0]}
+                               "python": sys.version.split()[0]}
         if self._postgres:
             env["postgresql"] = self._postgres.version
         if self._mlflow and self._database:
