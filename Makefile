@@ -25,7 +25,7 @@ report:
 
 ## Build the four Spark runtimes up front (acceptance builds any that are missing on first use).
 runtimes: setup
-	$(VENV)/python -m harness.runtimes 3.5.7 3.5.8 4.1.0 4.1.1
+	$(VENV)/python -m harness.spark.runtimes 3.5.7 3.5.8 4.1.0 4.1.1
 
 unit: setup
 	$(VENV)/pytest tests

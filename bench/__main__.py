@@ -10,10 +10,11 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from harness import chart, training
+from harness import chart
+from harness.spark import training
 from harness.config import RunConfig
 from harness.matrix import all_cells
-from harness.mlflow_api import MlflowApi
+from harness.mlflow.api import MlflowApi
 from harness.targets.local import LocalTarget
 from harness.world import unique_name
 

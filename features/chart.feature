@@ -120,8 +120,9 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     Then an Ingress routes "mlflow.example.org" to the MLflow Service over TLS
     And the MLflow server accepts the host "mlflow.example.org"
 
-  # What the chart renders is what the platform runs
+  # What the chart renders is what the platform runs, and each argument does what it promises
 
-  Scenario: The MLflow server runs exactly the arguments the chart renders
+  Scenario: The running MLflow server keeps the promise of every argument the chart renders
     Given the platform is running
-    Then the running MLflow server's arguments are the chart's, with only the database, host and port filled in
+    When the running MLflow server is probed for what each of its arguments promises
+    Then the server keeps the promise of every argument

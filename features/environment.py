@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
-from collections import Counter
 import tempfile
-import sys
+from collections import Counter
 from pathlib import Path
 
 from behave.model import Scenario, Status
@@ -13,10 +13,8 @@ from behave.model import Scenario, Status
 from harness.config import parse_userdata
 from harness.progress import console
 from harness.targets import make_target
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "steps"))  # behave adds it only while loading steps
-from support import (attach_failure_evidence, keep_service_logs, skip_with_reason,  # noqa: E402
-                     write_allure_environment)
+from support.reporting import attach_failure_evidence, keep_service_logs, skip_with_reason, write_allure_environment
+from support.scenario import skip_reason
 
 
 def _interrupt_on_sigterm(signum: int, frame: object) -> None:
@@ -33,14 +31,14 @@ def before_all(context) -> None:
 
 
 def before_scenario(context, scenario: Scenario) -> None:
+    """The one place that decides a skip: the scenario's @needs-* tags and the matrix cell its steps name."""
     context.world = None
+    reason = skip_reason(context.target, list(scenario.effective_tags), [step.name for step in scenario.steps])
+    if reason:
+        skip_with_reason(context, scenario, reason)
+        return
     context.scenario_dir = Path(tempfile.mkdtemp(prefix="scenario-", dir=context.target.workdir))
-    for tag in scenario.effective_tags:
-        if tag.startswith("needs-"):
-            reason = context.target.unmet_need(tag.removeprefix("needs-"))
-            if reason:
-                skip_with_reason(context, scenario, reason)
-                return
+    context.add_cleanup(shutil.rmtree, context.scenario_dir, ignore_errors=True)
 
 
 def after_scenario(context, scenario: Scenario) -> None:

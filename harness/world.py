@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.mlflow_api import MlflowApi, Run
+from harness.mlflow.api import MlflowApi, Run
 from harness.targets.base import Platform
 
 

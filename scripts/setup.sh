@@ -21,6 +21,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql-15)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
+[ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)  # Iceberg's JDBC catalog in Spark
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || fail "missing system packages: ${missing[*]} -- run: sudo apt-get install -y ${missing[*]}"
   echo "> installing system packages: ${missing[*]}"
@@ -46,8 +47,8 @@ if [ ! -x "$CACHE/allure/node_modules/.bin/allure" ]; then
   done_step "Allure"
 fi
 
-if ! .venv/bin/python -c 'import sys; from harness.install_tools import installed, CACHE_DIR; sys.exit(not installed(CACHE_DIR / "tools"))'; then
+if ! .venv/bin/python -c 'import sys; from harness.system.install_tools import installed, CACHE_DIR; sys.exit(not installed(CACHE_DIR / "tools"))'; then
   step "unpacking Helm and kubectl into $CACHE/tools (pinned by sha256)"
-  .venv/bin/python -m harness.install_tools >/dev/null
+  .venv/bin/python -m harness.system.install_tools >/dev/null
   done_step "Helm and kubectl"
 fi

@@ -6,6 +6,8 @@ import copy
 import pytest
 
 from harness import chart
+from harness.chart.storage import bucket_job_script, buckets_created
+from harness.errors import SuiteError
 
 
 def _deployment(container: dict, pod_extra: dict | None = None) -> dict:
@@ -31,7 +33,7 @@ def test_a_safe_pod_has_no_findings():
     assert chart.plaintext_secrets(rendered) == []
     assert chart.restricted_violations(rendered) == []
     assert chart.non_readonly_root_containers(rendered) == []
-    assert chart.token_mounting_pods(rendered) == []
+    assert chart.token_mounting_components(rendered) == set()
 
 
 def test_a_secret_value_in_an_env_value_is_found():
@@ -61,13 +63,30 @@ def test_strict_validation_catches_an_unknown_field():
     assert len(errors) == 1 and "imagePullPolcy" in errors[0]
 
 
-def test_argument_mismatches_allow_only_references_host_and_port():
-    rendered = chart.Rendered([_deployment(SAFE_CONTAINER)])
-    same = ["server", "--host=127.0.0.1", "--port=6000", "--backend-store-uri=postgresql+psycopg2://me:pw@lo:5432/db"]
-    assert chart.argument_mismatches(rendered, same) == []
-    changed = [*same[:3], "--backend-store-uri=sqlite:///mlflow.db"]
-    assert len(chart.argument_mismatches(rendered, changed)) == 1
-    assert "arguments" in chart.argument_mismatches(rendered, same + ["--workers=4"])[0]
+def test_the_bucket_job_script_names_the_buckets_and_nothing_else_passes_silently():
+    script = ('until mc alias set platform "$S3_ENDPOINT" "$A" "$S"; do sleep 3; done\n'
+              "mc mb --ignore-existing platform/mlflow-artifacts\n")
+    assert buckets_created(script) == ["mlflow-artifacts"]
+    assert buckets_created(script.replace("mlflow-artifacts", "artefacts")) == ["artefacts"]
+    with pytest.raises(SuiteError, match="mc anonymous"):
+        buckets_created(script + "mc anonymous set download platform/mlflow-artifacts\n")
+    with pytest.raises(SuiteError, match="creates no bucket"):
+        buckets_created("echo nothing\n")
+
+
+def test_the_real_chart_creates_the_bucket_mlflow_writes_to():
+    rendered = chart.render("standalone-submit", "4.1.1")
+    assert buckets_created(bucket_job_script(rendered)) == [chart.artifact_bucket(rendered)] == ["mlflow-artifacts"]
+
+
+def test_spark_defaults_parse_by_key_whatever_the_spacing():
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x-spark-conf"}, "data": {
+        "spark-defaults.conf": "spark.master   spark://m:7077\n# a comment\n\n"
+                               "spark.sql.catalog.lake org.apache.iceberg.spark.SparkCatalog\n"
+                               "spark.sql.catalog.lake.type\tjdbc\n"}}
+    rendered = chart.Rendered([config])
+    assert rendered.spark_conf()["spark.master"] == "spark://m:7077"
+    assert chart.iceberg_catalogs(rendered) == {"lake": {"type": "jdbc"}}
 
 
 def test_overrides_parse_like_helm_set():

@@ -17,15 +17,36 @@ def _rows(outline) -> list[dict[str, str]]:
     return [dict(zip(row.headings, row.cells)) for examples in outline.examples for row in examples.table.rows]
 
 
-def test_every_mode_has_an_outline_over_every_version():
-    versions_by_mode: dict[str, list[str]] = {}
+def _matrix_rows() -> list[dict[str, str]]:
+    """Every Examples row of the matrix feature that names a cell, with its table's tags."""
+    rows = []
     for outline in _outlines("spark_matrix.feature"):
-        mode = outline.name.split(":")[0].split(" ")[0]
-        if "simulated" in outline.name:
-            continue
-        versions_by_mode[mode] = [row["version"] for row in _rows(outline)]
-    assert sorted(versions_by_mode) == sorted(MODES)
-    assert all(versions == list(SPARK_VERSIONS) for versions in versions_by_mode.values()), versions_by_mode
+        for examples in outline.examples:
+            for row in examples.table.rows:
+                cells = dict(zip(row.headings, row.cells))
+                if "mode" in cells:
+                    rows.append(cells | {"tags": " ".join(examples.tags)})
+    return rows
+
+
+def test_the_matrix_feature_tabulates_every_cell_exactly_once():
+    # Simulated GPU rows stand beside the real ones; they never count as a cell of the matrix.
+    real = sorted((row["mode"], row["version"]) for row in _matrix_rows() if "simulated" not in row["tags"])
+    assert real == sorted(all_cells())
+
+
+def test_the_simulated_gpu_rows_cover_every_version_and_are_tagged_so():
+    simulated = [row for row in _matrix_rows() if "needs-simulated-gpu" in row["tags"]]
+    assert sorted(row["version"] for row in simulated) == sorted(SPARK_VERSIONS)
+    assert all(row["mode"] == "gpu" and "simulated" in row["gpu source"] for row in simulated)
+
+
+def test_cells_that_need_a_cluster_or_a_gpu_are_tagged_for_it():
+    for row in _matrix_rows():
+        if row["mode"] in ("k8s", "connect-k8s"):
+            assert "needs-k8s" in row["tags"], row
+        if row["mode"] == "gpu":
+            assert "needs-gpu" in row["tags"] or "needs-simulated-gpu" in row["tags"], row
 
 
 def test_the_chart_feature_renders_every_cell_and_lints_every_mode():

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.install_tools import ChecksumMismatch, verify
+from harness.system.install_tools import ChecksumMismatch, verify
 
 
 def test_a_binary_that_does_not_match_its_pin_is_refused():

@@ -6,12 +6,12 @@ import tempfile
 
 import pytest
 
-from harness import tools
+from harness.system import tools
 from harness.config import RunConfig
 from harness.errors import ClusterUnreachable
 from harness.matrix import all_cells
-from harness.ports import free_port
-from harness.targets.k8s import helm_install_args
+from harness.system.ports import free_port
+from harness.targets.k8s.target import helm_install_args
 
 
 @pytest.mark.parametrize("mode, version", all_cells())
@@ -30,7 +30,7 @@ def test_the_install_command_line_is_accepted_by_helm(mode, version):
 def test_no_kubeconfig_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     monkeypatch.setenv("HOME", str(tmp_path))
-    from harness.targets.k8s import K8sTarget
+    from harness.targets.k8s.target import K8sTarget
 
     with pytest.raises(ClusterUnreachable) as raised:
         K8sTarget(RunConfig(target="k8s"))
@@ -49,7 +49,7 @@ contexts: [{{name: dead, context: {{cluster: dead, user: me}}}}]
 current-context: dead
 """)
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    from harness.targets.k8s import K8sTarget
+    from harness.targets.k8s.target import K8sTarget
 
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()

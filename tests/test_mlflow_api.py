@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from harness.mlflow_api import ApiError, MlflowApi
+from harness.mlflow.api import ApiError, MlflowApi
 from harness.world import LatencyReport, unique_name
 
 

@@ -18,7 +18,7 @@ from typing import Iterator
 import psutil
 import pytest
 
-from harness.waiting import wait_for
+from harness.system.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 BEHAVE = Path(sys.executable).with_name("behave")
@@ -38,6 +38,7 @@ def suite_copy(tmp_path: Path) -> Path:
     features.mkdir()
     (features / "environment.py").symlink_to(REPO / "features" / "environment.py")
     (features / "steps").symlink_to(REPO / "features" / "steps")
+    (features / "support").symlink_to(REPO / "features" / "support")
     (features / "fails.feature").write_text(FAILING_FEATURE)
     return features
 

@@ -6,9 +6,9 @@ import time
 import pytest
 
 from harness.errors import PortBusy, ServiceFailed
-from harness.ports import claim_port, free_port, is_listening
-from harness.process import ManagedProcess
-from harness.waiting import WaitTimeout, wait_for
+from harness.system.ports import claim_port, free_port, is_listening
+from harness.system.process import ManagedProcess
+from harness.system.waiting import WaitTimeout, wait_for
 
 # A parent that starts a child which ignores nothing: both must go when the group is stopped.
 PARENT_WITH_CHILD = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"

@@ -1,11 +1,13 @@
 from pathlib import Path
 
 from harness.config import RunConfig
-from harness.jobs.jobcommon import RESULT_PREFIX
-from harness.runtimes import requirements, runtime_key
-from harness.spark_site import JobRun, read_result
+from harness.spark.jobs.jobcommon import RESULT_PREFIX
+from harness.spark.runtimes import requirements, runtime_key
+from harness.spark.site import JobRun, read_result
 from harness.targets.local import LocalTarget
-from harness.targets.local_spark import gpu_worker_options
+from harness.spark.local import gpu_discovery_script
+from harness.spark.training import GPU_PROBE_TASKS, gpu_address_problems, gpu_assignment_problems
+from harness.targets.k8s.target import kubernetes_application_state
 
 
 def test_spark_35_runtimes_pin_numpy_1_and_its_friends():
@@ -37,7 +39,7 @@ def test_a_job_without_a_result_is_a_failure_with_its_log_tail(tmp_path: Path):
 def test_stdout_and_stderr_are_kept_apart(tmp_path: Path):
     import sys
 
-    from harness.spark_site import run_logged
+    from harness.spark.site import run_logged
 
     script = ("import sys; print('SPEC_RESULT ' + '{\"ok\": 1}'); "
               "sys.stderr.write('log line\\n')")
@@ -58,7 +60,32 @@ def test_local_skip_reasons_say_why():
         target.close()
 
 
-def test_gpu_workers_get_the_discovery_script_of_their_kind():
-    assert gpu_worker_options(None) == ""
-    assert "gpu_discovery_simulated.sh" in gpu_worker_options("simulated")
-    assert Path(gpu_worker_options("nvidia").split("discoveryScript=")[1]).exists()
+def test_each_gpu_kind_has_a_discovery_script():
+    assert gpu_discovery_script(None) is None
+    assert gpu_discovery_script("simulated").exists() and gpu_discovery_script("nvidia").exists()
+
+
+def test_every_task_must_get_exactly_one_gpu():
+    good = {str(task): ["sim-0"] for task in range(GPU_PROBE_TASKS)}
+    assert gpu_assignment_problems(good) == []
+    assert gpu_assignment_problems({**good, "0": []}) == ["task 0 was given [], expected exactly one GPU"]
+    assert "3 tasks reported a GPU" in gpu_assignment_problems({"0": ["a"], "1": ["a"], "2": ["a"]})[0]
+
+
+def test_recorded_gpus_must_be_what_the_discovery_script_reported_and_say_what_they_are():
+    simulated = {"name": "gpu", "addresses": ["sim-0", "sim-1"]}
+    assert gpu_address_problems(["sim-0"], simulated, "the simulated discovery script") == []
+    assert gpu_address_problems(["sim-7"], simulated, "the simulated discovery script")
+    # Simulated addresses can never pass as nvidia-smi's, nor real ones as simulated.
+    assert gpu_address_problems(["sim-0"], simulated, "nvidia-smi")
+    assert gpu_address_problems(["0"], {"name": "gpu", "addresses": ["0"]}, "the simulated discovery script")
+    assert gpu_address_problems(["0", "1"], {"name": "gpu", "addresses": ["0", "1"]}, "nvidia-smi") == []
+    assert gpu_address_problems([], simulated, "the simulated discovery script") == ["the run records no GPU address"]
+    assert "resource JSON" in gpu_address_problems(["sim-0"], {"addresses": ["sim-0"]},
+                                                   "the simulated discovery script")[0]
+
+
+def test_a_kubernetes_application_is_as_its_executor_pods_are():
+    assert kubernetes_application_state([]) is None
+    assert kubernetes_application_state(["Running", "Succeeded"]) == "RUNNING"
+    assert kubernetes_application_state(["Succeeded", "Failed"]) == "FINISHED"

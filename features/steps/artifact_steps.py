@@ -2,9 +2,10 @@
 
 from behave import given, then, when
 
-from harness.artifacts import (STORAGE_CREDENTIAL_VARS, bucket_keys, client_env_without_storage_credentials,
+from harness.mlflow.artifacts import (STORAGE_CREDENTIAL_VARS, bucket_keys, client_env_without_storage_credentials,
                                log_file_as_client)
-from support import attach_text, world
+from support.reporting import attach_text
+from support.scenario import world
 
 
 @then('the bucket "{bucket}" exists in the artifact store')

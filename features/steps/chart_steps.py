@@ -6,7 +6,9 @@ import secrets
 from behave import then, when
 
 from harness import chart
-from support import attach_text, world
+from harness.mlflow import promises
+from support.reporting import attach_text
+from support.scenario import world
 
 
 @when("the chart is linted strictly with the CI values of {mode} mode")
@@ -62,27 +64,28 @@ def step_spark_image(context, version):
     images = {c["image"] for c in chart.containers_of(context.rendered, "spark-")}
     if chart.MODE_COMPONENTS[context.mode]:
         assert images and all(re.search(rf":{re.escape(version)}-", image) for image in images), images
-    defaults = context.rendered.spark_defaults()
+    executor_image = context.rendered.spark_conf().get("spark.kubernetes.container.image", "")
     if context.mode in chart.RBAC_MODES:
-        assert f"apache/spark:{version}-" in defaults, defaults
+        assert executor_image.startswith(f"apache/spark:{version}-"), executor_image
 
 
 @then("GPU resources are requested only in gpu mode")
 def step_gpu_only_in_gpu(context):
-    requests, conf = chart.gpu_requests(context.rendered), context.rendered.spark_defaults()
+    requests, conf = chart.gpu_requests(context.rendered), context.rendered.spark_conf()
+    gpu_conf = [key for key in conf if ".resource.gpu." in key]
     if context.mode == "gpu":
-        assert requests and "spark.executor.resource.gpu.amount" in conf, (requests, conf)
+        assert requests and "spark.executor.resource.gpu.amount" in gpu_conf, (requests, conf)
     else:
-        assert not requests and "resource.gpu" not in conf, (requests, conf)
+        assert not requests and not gpu_conf, (requests, conf)
 
 
 @then("the Iceberg catalog is configured only in iceberg mode")
 def step_iceberg_only_in_iceberg(context):
-    conf = context.rendered.spark_defaults()
-    has_catalog = "org.apache.iceberg.spark.SparkCatalog" in conf
-    assert has_catalog == (context.mode == "iceberg"), conf
-    if has_catalog:
-        assert ".type              jdbc" in conf and "jdbc:postgresql://" in conf and "s3://mlflow-artifacts/" in conf
+    catalogs = chart.iceberg_catalogs(context.rendered)
+    assert bool(catalogs) == (context.mode == "iceberg"), catalogs
+    for settings in catalogs.values():
+        assert settings["type"] == "jdbc" and settings["uri"].startswith("jdbc:postgresql://"), settings
+        assert settings["warehouse"].startswith(f"s3://{chart.artifact_bucket(context.rendered)}/"), settings
 
 
 @then("Spark-on-Kubernetes RBAC is rendered only in the k8s modes")
@@ -113,9 +116,8 @@ def step_read_only_root(context):
 
 @then("only the pods that drive Spark on Kubernetes mount a service account token")
 def step_token_mounts(context):
-    expected = {"connect-k8s": ["Deployment/spec-spark-standalone-connect"],
-                "k8s": ["Deployment/spec-spark-standalone-spark-client"]}.get(context.mode, [])
-    assert chart.token_mounting_pods(context.rendered) == expected, chart.token_mounting_pods(context.rendered)
+    mounting = chart.token_mounting_components(context.rendered)
+    assert mounting == chart.KUBERNETES_DRIVERS.get(context.mode, set()), mounting
 
 
 @then("the chart's default values file holds no password")
@@ -173,10 +175,15 @@ def step_allowed_host(context, host):
     assert host in allowed.split("=", 1)[1].split(","), allowed
 
 
-@then("the running MLflow server's arguments are the chart's, with only the database, host and port filled in")
-def step_running_args_match_chart(context):
-    running = world(context).platform.mlflow_server_args()
-    rendered = chart.render("standalone-submit", "4.1.1")
-    attach_text("chart arguments", "\n".join(chart.mlflow_container(rendered)["args"]))
-    mismatches = chart.argument_mismatches(rendered, running)
-    assert not mismatches, "\n".join(mismatches)
+@when("the running MLflow server is probed for what each of its arguments promises")
+def step_probe_promises(context):
+    platform = world(context).platform
+    context.promises = promises.probe(platform)
+    context.add_cleanup(promises.remove_probe_artifacts, platform)
+    attach_text("server arguments and their promises", "\n".join(p.line() for p in context.promises))
+
+
+@then("the server keeps the promise of every argument")
+def step_promises_kept(context):
+    broken = [p.line() for p in context.promises if not p.kept]
+    assert context.promises and not broken, "\n".join(broken)

@@ -2,7 +2,7 @@
 
 from behave import given
 
-from support import world
+from support.scenario import world
 
 
 @given("the platform is running")

@@ -1,17 +1,17 @@
 """Steps about MLflow servers started from the chart with production options."""
 
-import requests
 from behave import given, then, when
 
 from harness import chart
-from harness.mlflow_api import MlflowApi
+from harness.mlflow.api import API, MlflowApi
 from harness.world import unique_name
-from support import attach_text
+from support.reporting import attach_text
 
 
 @given("an MLflow server started from the chart with {values}")
 def step_variant(context, values):
     context.variant = context.target.mlflow_variant(chart.parse_overrides(values))
+    context.add_cleanup(context.target.stop_variant, context.variant)
     attach_text("variant server arguments", " ".join(context.variant.server.server_args))
 
 
@@ -22,17 +22,15 @@ def step_variant_call(context):
 
 @then("that server's \"{path}\" page serves Prometheus metrics of its requests")
 def step_metrics(context, path):
-    page = requests.get(context.variant.url + path, timeout=10)
-    attach_text("metrics", page.text[:5000])
-    assert page.status_code == 200, page.status_code
-    assert "# TYPE" in page.text and "http_request" in page.text, page.text[:500]
+    page = MlflowApi(context.variant.url).page(path)
+    attach_text("metrics", page[:5000])
+    assert "# TYPE" in page and "http_request" in page, page[:500]
 
 
 @then("a tracking call to that server without credentials is refused with status {status:d}")
 def step_refused(context, status):
-    response = requests.get(f"{context.variant.url}/api/2.0/mlflow/experiments/search",
-                            params={"max_results": 10}, timeout=10)
-    assert response.status_code == status, f"{response.status_code}: {response.text[:200]}"
+    refused = MlflowApi(context.variant.url).status_of("GET", f"{API}/experiments/search", params={"max_results": 10})
+    assert refused == status, f"the server answered {refused}"
 
 
 @then("the same call with the admin's credentials from the Secret succeeds")

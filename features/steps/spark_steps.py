@@ -2,17 +2,15 @@
 
 from behave import given, then, when
 
-from harness import training
-from support import attach_job, attach_json, skip_with_reason, world
+from harness.spark import training
+from support.reporting import attach_job, attach_json, attach_text
+from support.scenario import SPARK_CELL_STEP, world
 
 
-@given("Spark {version} runs in {mode} mode")
+@given(SPARK_CELL_STEP)
 def step_spark_runs(context, version, mode):
-    reason = context.target.skip_reason(mode, version)
-    if reason:
-        skip_with_reason(context, context.scenario, reason)
-        return
     context.spark = context.target.spark(mode, version)
+    attach_text("Spark settings: chart -> this target", context.spark.settings_report())
 
 
 @when("a LogisticRegression job with regParam {reg_param:g} runs on Spark")
@@ -60,52 +58,58 @@ def step_metric(context, key):
     assert key in run.metrics, f"metrics: {run.metrics}"
 
 
-@then('the run holds the model under "{path}"')
-def step_model_artifact(context, path):
-    current = world(context)
-    listed = current.api.list_artifacts(current.current_run().run_id, path)
-    attach_json(f"artifacts under {path}", listed)
-    assert listed, f"nothing logged under {path}"
+@then("the run's training AUC is above {low:g} and at most {high:g}")
+def step_auc_range(context, low, high):
+    auc = world(context).current_run().metrics.get("training_auc")
+    assert auc is not None and low < auc <= high, f"training_auc is {auc}, expected in ({low}, {high}]"
+
+
+@then('the run\'s model under "{path}" loads and predicts the training labels')
+def step_model_predicts(context, path):
+    check = training.predict_training_labels(context.spark, world(context).current_run().run_id, path)
+    attach_json("model loaded back", check.__dict__ | {"accuracy": check.accuracy})
+    assert check.accuracy >= training.MODEL_ACCURACY_FLOOR, \
+        f"{check.model_uri} predicts {check.accuracy:.0%} of the training labels"
 
 
 @then("the run is tagged with the Spark version, master URL, mode and application id")
 def step_spark_tags(context):
     tags, job = world(context).current_run().tags, context.job
     expected = {"spark.version": context.spark.version, "platform.mode": context.spark.mode,
-                "spark.app_id": job.result["app_id"]}
+                "spark.app_id": job.result["app_id"], "spark.master": context.spark.master_url}
     assert {key: tags.get(key) for key in expected} == expected, tags
-    assert tags.get("spark.master") == context.spark.master_url, tags
 
 
-@then("the Spark master reports the application FINISHED")
-def step_master_reports_finished(context):
-    state = context.spark.application_state(context.job.result["app_id"])
-    assert state == "FINISHED", f"the master says {state}"
+@then("the cluster manager reports the job's application {state}")
+def step_application_state(context, state):
+    reported = context.spark.application_state(context.job.result["app_id"])
+    assert reported == state, f"the cluster manager says {reported}"
 
 
 @then("every task of the job was given a GPU and the run records each address")
 def step_gpu_addresses(context):
     assignments = context.job.result["assignments"]
-    assert len(assignments) == 4 and all(len(given) == 1 for given in assignments.values()), assignments
-    addresses = sorted({given[0] for given in assignments.values()})
+    problems = training.gpu_assignment_problems(assignments)
+    assert not problems, "\n".join(problems)
     run = world(context).current_run()
+    addresses = sorted({given[0] for given in assignments.values()})
     assert run.params.get("gpu.addresses") == ",".join(addresses), run.params
     assert world(context).api.list_artifacts(run.run_id, "gpu") == ["gpu/task_addresses.json"]
 
 
-@then("the run records that the addresses came from nvidia-smi")
-def step_gpu_real(context):
-    assert world(context).current_run().tags.get("gpu.kind") == "nvidia"
+@then("every address the run records is a GPU that {source} reports")
+def step_gpu_source(context, source):
+    discovery = context.spark.gpu_discovery()
+    attach_json("GPU discovery script output", discovery)
+    recorded = world(context).current_run().params.get("gpu.addresses", "").split(",")
+    problems = training.gpu_address_problems([a for a in recorded if a], discovery, source)
+    assert not problems, "\n".join(problems)
 
 
-@then("the run records that the addresses were simulated")
-def step_gpu_simulated(context):
-    assert world(context).current_run().tags.get("gpu.kind") == "simulated"
-
-
-@given("an Iceberg table of training data in the platform's catalog and bucket")
+@given("an Iceberg table of training data in the platform's catalog")
 def step_iceberg_table(context):
     context.snapshot = training.create_iceberg_table(context.spark)
+    context.add_cleanup(training.drop_iceberg_table, context.spark, context.snapshot.table)
     attach_json("Iceberg snapshot", context.snapshot.__dict__)
 
 
@@ -115,24 +119,34 @@ def step_train_on_snapshot(context, reg_param):
     attach_job(context.job)
 
 
+@when("rows are appended to the table after the run")
+def step_append_rows(context):
+    context.appended = training.append_to_iceberg_table(context.spark, context.snapshot.table)
+    attach_json("snapshot after the append", context.appended.__dict__)
+
+
+@then("the job read the snapshot through {reader}")
+def step_snapshot_reader(context, reader):
+    assert context.job.result.get("reader") == reader, f"the job says it read with {context.job.result.get('reader')}"
+
+
 @then("the run records the table name and the snapshot id as its training input")
 def step_run_records_snapshot(context):
     current, snapshot = world(context), context.snapshot
+    table = f"{context.spark.catalog().name}.{snapshot.table}"
     run = current.current_run()
-    assert run.tags.get("iceberg.table") == f"lakehouse.{snapshot.table}", run.tags
+    assert run.tags.get("iceberg.table") == table, run.tags
     assert run.tags.get("iceberg.snapshot_id") == str(snapshot.snapshot_id), run.tags
-    datasets = training.inputs_of(current.api, run.run_id)
+    datasets = current.api.dataset_inputs(run.run_id)
     attach_json("run inputs", datasets)
-    assert [d["name"] for d in datasets] == [f"lakehouse.{snapshot.table}@{snapshot.snapshot_id}"], datasets
-    assert f"lakehouse.{snapshot.table}" in datasets[0]["source"], datasets[0]
+    assert [d["name"] for d in datasets] == [f"{table}@{snapshot.snapshot_id}"], datasets
+    assert table in datasets[0]["source"], datasets[0]
     assert run.params.get("iceberg.rows") == str(snapshot.rows), run.params
 
 
-@then("rows appended to the table later do not change what the run recorded")
-def step_append_does_not_change_run(context):
-    before, current = context.snapshot, world(context)
-    after = training.append_to_iceberg_table(context.spark, before.table)
-    attach_json("snapshot after the append", after.__dict__)
+@then("the run still records the snapshot it trained on, not the one the append made")
+def step_run_keeps_snapshot(context):
+    before, after, current = context.snapshot, context.appended, world(context)
     assert after.snapshot_id != before.snapshot_id and after.rows > before.rows, (before, after)
     run = current.api.get_run(current.current_run().run_id)
     assert run.tags.get("iceberg.snapshot_id") == str(before.snapshot_id), run.tags

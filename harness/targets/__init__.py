@@ -8,7 +8,7 @@ from harness.targets.base import Platform, Target
 
 def make_target(config: RunConfig) -> Target:
     if config.target == "k8s":
-        from harness.targets.k8s import K8sTarget
+        from harness.targets.k8s.target import K8sTarget
 
         return K8sTarget(config)
     from harness.targets.local import LocalTarget

@@ -10,11 +10,8 @@ from typing import Any, Callable
 
 from harness.config import RunConfig
 from harness.errors import SuiteError
-from harness.services.mlflow_variant import VariantServer
-from harness.spark_site import SparkSite
-
-ARTIFACT_BUCKET = "mlflow-artifacts"
-
+from harness.mlflow.variant import VariantServer
+from harness.spark.site import SparkSite
 
 @dataclass(frozen=True)
 class Platform:
@@ -24,9 +21,9 @@ class Platform:
     s3_endpoint: str
     bucket: str
     s3_client: Callable[[], Any]
-    backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
-    backend_kind: str
-    mlflow_server_args: Callable[[], list[str]]  # the arguments the running server was started with
+    backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]  # SQL on the MLflow database
+    server_args: Callable[[], list[str]]  # `server ...`: the arguments the running server was started with
+    worker_processes: Callable[[], int]  # uvicorn worker processes the running server has
 
 
 class Target(abc.ABC):
@@ -56,6 +53,10 @@ class Target(abc.ABC):
     def mlflow_variant(self, overrides: dict[str, str]) -> VariantServer:
         """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes)."""
         raise SuiteError(f"the {self.name} target does not start MLflow server variants")
+
+    def stop_variant(self, variant: VariantServer) -> None:
+        """Stop a variant server at the end of the scenario that started it."""
+        variant.server.stop()
 
     def unmet_need(self, need: str) -> str | None:
         """Why this target cannot give a scenario what its @needs-<need> tag asks for, or None."""

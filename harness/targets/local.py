@@ -11,16 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from harness import chart, progress
+from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.matrix import SPARK_VERSIONS
-from harness.ports import LOOPBACK, claim_port
-from harness.services.mlflow_server import MlflowServer
-from harness.services.mlflow_variant import VariantServer, start_variant
-from harness.services.postgres import Database, PostgresService
-from harness.services.s3 import S3Service
-from harness.spark_site import SparkSite
-from harness.targets.base import ARTIFACT_BUCKET, Platform, Target
-from harness.targets.local_spark import LocalSparkPool, local_gpu_kind
+from harness.mlflow.promises import uvicorn_workers
+from harness.mlflow.server import MlflowServer
+from harness.mlflow.variant import VariantServer, start_variant
+from harness.spark.local import LocalSparkPool, local_gpu_kind
+from harness.spark.site import SparkSite
+from harness.stores.postgres import Database, PostgresService
+from harness.stores.s3 import S3Service
+from harness.system.ports import LOOPBACK, claim_port
+from harness.targets.base import Platform, Target
 
 
 class LocalTarget(Target):
@@ -39,28 +41,31 @@ class LocalTarget(Target):
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
+        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1])
         with progress.step("starting PostgreSQL"):
             self._postgres = PostgresService(self.workdir)
             self._postgres.start()
             database = self._database = self._postgres.create_database("mlflow", "mlflow")
-        with progress.step(f"starting the S3 server with bucket {ARTIFACT_BUCKET}"):
+        buckets = buckets_created(bucket_job_script(rendered))
+        with progress.step(f"starting the S3 server with the chart's buckets {', '.join(buckets)}"):
             self._s3 = S3Service(self.workdir)
             self._s3.start()
-            self._s3.client().create_bucket(Bucket=ARTIFACT_BUCKET)
+            for bucket in buckets:
+                self._s3.client().create_bucket(Bucket=bucket)
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
-            args = chart_server_args(database, mlflow_port)
+            args = chart_server_args(rendered, database, mlflow_port)
             self._mlflow = MlflowServer(self.workdir, args, mlflow_port, {
                 **self._s3.server_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
             self._mlflow.start()
-        postgres = self._postgres
+        postgres, mlflow = self._postgres, self._mlflow
         return Platform(
-            mlflow_url=self._mlflow.url,
+            mlflow_url=mlflow.url,
             s3_endpoint=self._s3.endpoint,
-            bucket=ARTIFACT_BUCKET,
+            bucket=chart.artifact_bucket(rendered),
             s3_client=self._s3.client,
             backend_query=lambda sql, params: postgres.query(sql, params, database="mlflow"),
-            backend_kind="postgresql",
-            mlflow_server_args=self._mlflow.running_args,
+            server_args=mlflow.running_args,
+            worker_processes=lambda: uvicorn_workers(mlflow.process_tree_cmdlines()),
         )
 
     def skip_reason(self, mode: str, version: str) -> str | None:
@@ -85,13 +90,17 @@ class LocalTarget(Target):
         self._variants.append(variant)
         return variant
 
+    def stop_variant(self, variant: VariantServer) -> None:
+        variant.server.stop()
+        if variant in self._variants:
+            self._variants.remove(variant)
+
     def spark(self, mode: str, version: str) -> SparkSite:
         platform = self.platform()
         if self._spark is None:
             assert self._s3 is not None and self._database is not None
-            catalog = (self._database.sqlalchemy_uri(), f"s3://{ARTIFACT_BUCKET}/warehouse")
-            self._spark = LocalSparkPool(self.workdir, {"MLFLOW_TRACKING_URI": platform.mlflow_url},
-                                         self._s3.server_env(), catalog, local_gpu_kind(self.config.gpu))
+            self._spark = LocalSparkPool(self.workdir, platform.mlflow_url, self._s3.server_env(), self._database,
+                                         local_gpu_kind(self.config.gpu))
         return self._spark.site(mode, version)
 
     def service_logs(self) -> dict[str, Path]:
@@ -125,10 +134,9 @@ class LocalTarget(Target):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def chart_server_args(database: Database, port: int) -> list[str]:
+def chart_server_args(rendered: chart.Rendered, database: Database, port: int) -> list[str]:
     """The `mlflow server` arguments the chart renders, pointed at the local database and port, so that a
     wrong flag in the chart fails here too."""
-    rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1])
     env = {"MLFLOW_DB_USER": database.user, "MLFLOW_DB_PASSWORD": database.password,
            "MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port), "MLFLOW_DB_NAME": database.name}
     return chart.mlflow_server_args(rendered, env, LOOPBACK, port)

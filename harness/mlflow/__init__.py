@@ -1,0 +1,1 @@
+"""MLflow as the suite meets it: the REST client, the server process and its chart variants, artifacts, the UI."""

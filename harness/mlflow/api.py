@@ -1,0 +1,138 @@
+"""A small client for the MLflow REST API that keeps MLflow's error_code and times every call."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+API = "/api/2.0/mlflow"
+
+
+class ApiError(Exception):
+    def __init__(self, method: str, path: str, status: int, error_code: str, message: str) -> None:
+        super().__init__(f"{method} {path} -> {status} {error_code}: {message}")
+        self.status = status
+        self.error_code = error_code
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    experiment_id: str
+    status: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "Run":
+        info, data = body["info"], body.get("data", {})
+        return cls(
+            run_id=info["run_id"],
+            experiment_id=info["experiment_id"],
+            status=info["status"],
+            params={p["key"]: p["value"] for p in data.get("params", [])},
+            metrics={m["key"]: m["value"] for m in data.get("metrics", [])},
+            tags={t["key"]: t["value"] for t in data.get("tags", [])},
+        )
+
+
+class MlflowApi:
+    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, timeout: float = 30) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.timeout = timeout
+        self.latencies_ms: dict[str, list[float]] = defaultdict(list)
+        self.last_response: dict[str, Any] | str | None = None
+
+    # -- transport ---------------------------------------------------------------------------------
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        self.latencies_ms[f"{method} {path}"].append((time.perf_counter() - started) * 1000)
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        self.last_response = body
+        if response.status_code >= 400:
+            code = body.get("error_code", "") if isinstance(body, dict) else ""
+            message = body.get("message", "") if isinstance(body, dict) else str(body)[:200]
+            raise ApiError(method, path, response.status_code, code, message)
+        return body
+
+    def status_of(self, method: str, path: str, **kwargs: Any) -> int:
+        """The HTTP status a call gets, for calls that are expected to be refused."""
+        try:
+            self.call(method, path, **kwargs)
+        except ApiError as refused:
+            return refused.status
+        return 200
+
+    def page(self, path: str) -> str:
+        """A non-API page of the server (e.g. /metrics) as text; an error status raises ApiError."""
+        return str(self.call("GET", path))
+
+    # -- endpoints ---------------------------------------------------------------------------------
+    def health(self) -> str:
+        return str(self.call("GET", "/health"))
+
+    def search_experiments(self, max_results: int = 1000) -> list[dict[str, Any]]:
+        body = self.call("GET", f"{API}/experiments/search", params={"max_results": max_results})
+        return list(body.get("experiments", []))
+
+    def create_experiment(self, name: str) -> str:
+        return str(self.call("POST", f"{API}/experiments/create", json={"name": name})["experiment_id"])
+
+    def get_experiment_by_name(self, name: str) -> dict[str, Any]:
+        body = self.call("GET", f"{API}/experiments/get-by-name", params={"experiment_name": name})
+        return dict(body["experiment"])
+
+    def create_run(self, experiment_id: str, run_name: str = "") -> Run:
+        body = self.call("POST", f"{API}/runs/create", json={
+            "experiment_id": experiment_id, "run_name": run_name, "start_time": _now_ms()})
+        return Run.from_json(body["run"])
+
+    def log_metric(self, run_id: str, key: str, value: float, step: int = 0) -> None:
+        self.call("POST", f"{API}/runs/log-metric", json={
+            "run_id": run_id, "key": key, "value": value, "timestamp": _now_ms(), "step": step})
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        self.call("POST", f"{API}/runs/log-parameter", json={"run_id": run_id, "key": key, "value": value})
+
+    def update_run(self, run_id: str, status: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"{API}/runs/update", json={
+            "run_id": run_id, "status": status, "end_time": _now_ms()})["run_info"])
+
+    def get_run(self, run_id: str) -> Run:
+        return Run.from_json(self.call("GET", f"{API}/runs/get", params={"run_id": run_id})["run"])
+
+    def search_runs(self, experiment_ids: list[str], filter_string: str = "") -> list[Run]:
+        body = self.call("POST", f"{API}/runs/search", json={
+            "experiment_ids": experiment_ids, "filter": filter_string, "max_results": 1000})
+        return [Run.from_json(run) for run in body.get("runs", [])]
+
+    def search_registered_models(self) -> list[dict[str, Any]]:
+        body = self.call("GET", f"{API}/registered-models/search", params={"max_results": 1000})
+        return list(body.get("registered_models", []))
+
+    def create_registered_model(self, name: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"{API}/registered-models/create", json={"name": name})["registered_model"])
+
+    def dataset_inputs(self, run_id: str) -> list[dict[str, str]]:
+        body = self.call("GET", f"{API}/runs/get", params={"run_id": run_id})
+        return [entry["dataset"] for entry in body["run"].get("inputs", {}).get("dataset_inputs", [])]
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[str]:
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        body = self.call("GET", f"{API}/artifacts/list", params=params)
+        return [entry["path"] for entry in body.get("files", [])]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

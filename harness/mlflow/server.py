@@ -1,0 +1,62 @@
+"""The `mlflow server` process, started with the argument list the Helm chart renders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import psutil
+import requests
+
+from harness.system.ports import LOOPBACK
+from harness.system.process import ManagedProcess
+
+START_TIMEOUT_S = 90
+
+
+class MlflowServer:
+    def __init__(self, workdir: Path, server_args: Sequence[str], port: int, env: dict[str, str],
+                 name: str = "mlflow-server") -> None:
+        self.server_args = list(server_args)
+        self.port = port
+        self.log_path = workdir / "logs" / f"{name}.log"
+        self._env = {**os.environ, **env}
+        self._process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def argv(self) -> list[str]:
+        return [str(Path(sys.executable).with_name("mlflow")), *self.server_args]
+
+    def start(self) -> None:
+        self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
+        self._process.start()
+        self._process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
+
+    def running_args(self) -> list[str]:
+        """The `mlflow server ...` arguments of the live process, as the operating system reports them."""
+        if self._process is None or self._process.pid is None:
+            raise RuntimeError("the MLflow server is not running")
+        command = psutil.Process(self._process.pid).cmdline()
+        return command[command.index("server"):]
+
+    def process_tree_cmdlines(self) -> list[str]:
+        """Command lines of the server and every process under it (uvicorn and its workers)."""
+        if self._process is None or self._process.pid is None:
+            raise RuntimeError("the MLflow server is not running")
+        root = psutil.Process(self._process.pid)
+        return [" ".join(proc.cmdline()) for proc in [root, *root.children(recursive=True)]]
+
+    def healthy(self) -> bool:
+        response = requests.get(f"{self.url}/health", timeout=2)
+        return response.status_code == 200 and response.text.strip() == "OK"
+
+    def stop(self) -> None:
+        if self._process:
+            self._process.stop()
+            self._process = None

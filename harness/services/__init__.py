@@ -1,1 +1,0 @@
-"""Real services on loopback, each a ManagedProcess with a readiness check."""

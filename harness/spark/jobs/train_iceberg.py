@@ -1,0 +1,44 @@
+"""spark-submit job that trains on one pinned snapshot of the Iceberg table and records it as the run's input.
+
+Where Spark has the Iceberg runtime (the chart's catalog is configured in the session), Spark SQL reads the
+snapshot (`VERSION AS OF`); elsewhere pyiceberg scans exactly that snapshot and Spark trains on its rows.
+Either way a later append to the table cannot change the rows this run trained on."""
+
+import mlflow
+import mlflow.data
+import mlflow.pyspark.ml
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import SparkSession
+
+from iceberg_table import catalog
+from jobcommon import job_arguments, report, spark_tags
+
+args = job_arguments("--catalog-name", "--catalog-uri", "--warehouse", "--table", "--snapshot-id")
+spark = SparkSession.builder.appName(f"spec-{args.mode}-train").getOrCreate()
+mlflow.pyspark.ml.autolog(log_models=True, log_datasets=False, silent=True)
+
+table_name = f"{args.catalog_name}.{args.table}"
+snapshot_id = int(args.snapshot_id)
+if spark.conf.get(f"spark.sql.catalog.{args.catalog_name}", None):
+    reader = "the Iceberg Spark runtime"
+    frame = spark.sql(f"SELECT x1, x2, label FROM {table_name} VERSION AS OF {snapshot_id}")
+else:
+    reader = "pyiceberg"
+    table = catalog(args.catalog_name, args.catalog_uri, args.warehouse).load_table(args.table)
+    frame = spark.createDataFrame(table.scan(snapshot_id=snapshot_id).to_arrow().to_pandas())
+rows = frame.count()
+data = VectorAssembler(inputCols=["x1", "x2"], outputCol="features").transform(frame)
+
+with mlflow.start_run(experiment_id=args.experiment_id) as run:
+    dataset = mlflow.data.from_spark(frame, table_name=table_name, name=f"{table_name}@{snapshot_id}")
+    mlflow.log_input(dataset, context="training")
+    model = LogisticRegression(regParam=args.reg_param, maxIter=20).fit(data)
+    context = spark.sparkContext
+    mlflow.set_tags({**spark_tags(spark.version, context.master, args.mode, context.applicationId),
+                     "iceberg.table": table_name, "iceberg.snapshot_id": str(snapshot_id), "iceberg.reader": reader})
+    mlflow.log_param("iceberg.rows", rows)
+
+report({"run_id": run.info.run_id, "spark_version": spark.version, "app_id": context.applicationId,
+        "rows": rows, "reader": reader})
+spark.stop()

@@ -1,0 +1,27 @@
+"""spark-submit job: LogisticRegression under mlflow.pyspark.ml.autolog, tagged with where it ran."""
+
+import mlflow
+import mlflow.pyspark.ml
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.evaluation import BinaryClassificationEvaluator
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import SparkSession
+
+from jobcommon import job_arguments, spark_tags, training_rows, report
+
+args = job_arguments()
+spark = SparkSession.builder.appName(f"spec-{args.mode}-train").getOrCreate()
+mlflow.pyspark.ml.autolog(log_models=True, log_datasets=False, silent=True)
+
+frame = spark.createDataFrame(training_rows(), ["x1", "x2", "label"])
+data = VectorAssembler(inputCols=["x1", "x2"], outputCol="features").transform(frame)
+
+with mlflow.start_run(experiment_id=args.experiment_id) as run:
+    model = LogisticRegression(regParam=args.reg_param, maxIter=20).fit(data)
+    auc = BinaryClassificationEvaluator().evaluate(model.transform(data))
+    mlflow.log_metric("training_auc", auc)
+    context = spark.sparkContext
+    mlflow.set_tags(spark_tags(spark.version, context.master, args.mode, context.applicationId))
+
+report({"run_id": run.info.run_id, "spark_version": spark.version, "app_id": context.applicationId, "auc": auc})
+spark.stop()

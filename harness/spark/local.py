@@ -1,0 +1,166 @@
+"""Spark on the local target: one standalone cluster per version (started on first use, shared by every
+mode of that version) and, for 4.1.x, a Spark Connect server attached to it. Daemons, Connect server and jobs
+run with the settings the chart renders for their mode, translated for loopback by chart_settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from harness import chart, progress
+from harness.errors import SuiteError
+from harness.spark.chart_settings import (LocalEndpoints, LocalSettings, connect_server_args, daemon_settings,
+                                          job_settings)
+from harness.spark.iceberg_runtime import iceberg_jars
+from harness.spark.jobs import JOBS_DIR
+from harness.spark.runtimes import SparkRuntime, ensure_runtime
+from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite, run_logged
+from harness.spark.standalone import SparkConnectServer, SparkStandalone
+from harness.stores.postgres import Database
+from harness.system.ports import LOOPBACK, claim_port
+
+
+def gpu_discovery_script(gpu_kind: str | None) -> Path | None:
+    return JOBS_DIR / f"gpu_discovery_{gpu_kind}.sh" if gpu_kind else None
+
+
+def local_gpu_kind(gpu_setting: str) -> str | None:
+    if gpu_setting == "simulated":
+        return "simulated"
+    return "nvidia" if shutil.which("nvidia-smi") else None
+
+
+class LocalSparkPool:
+    """Clusters and Connect servers by Spark version, each started once and stopped by close()."""
+
+    def __init__(self, workdir: Path, mlflow_url: str, storage_env: dict[str, str], database: Database,
+                 gpu_kind: str | None):
+        self.workdir = workdir
+        self.platform_env = {"MLFLOW_TRACKING_URI": mlflow_url}
+        self.storage_env = storage_env
+        self.database = database
+        self.gpu_kind = gpu_kind
+        self._clusters: dict[str, SparkStandalone] = {}
+        self._connect: dict[str, SparkConnectServer] = {}
+
+    def site(self, mode: str, version: str) -> "LocalSparkSite":
+        cluster = self._cluster(version)
+        connect = self._connect_server(cluster) if mode.startswith("connect-") else None
+        rendered = chart.render(mode, version)
+        jars = iceberg_jars(cluster.runtime) if chart.iceberg_catalogs(rendered) else ()
+        settings = job_settings(rendered, self.endpoints(cluster, jars))
+        return LocalSparkSite(mode, cluster, connect, settings, rendered, self)
+
+    def endpoints(self, cluster: SparkStandalone, iceberg: tuple[Path, ...] = ()) -> LocalEndpoints:
+        return LocalEndpoints(
+            master_url=cluster.master_url, scratch=self.workdir, jdbc_host=self.database.host,
+            jdbc_port=self.database.port, jdbc_password=self.database.password,
+            s3_endpoint=self.storage_env["MLFLOW_S3_ENDPOINT_URL"],
+            gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg)
+
+    def _cluster(self, version: str) -> SparkStandalone:
+        if version not in self._clusters:
+            runtime = ensure_runtime(version)
+            gpu_rendered = chart.render("gpu", version) if self.gpu_kind else None
+            settings = daemon_settings(chart.render("standalone-submit", version), gpu_rendered,
+                                       gpu_discovery_script(self.gpu_kind))
+            cluster = SparkStandalone(runtime, self.workdir, settings)
+            self._clusters[version] = cluster
+            with progress.step(f"starting a Spark {version} standalone master and worker"):
+                cluster.start()
+        return self._clusters[version]
+
+    def _connect_server(self, cluster: SparkStandalone) -> SparkConnectServer:
+        version = cluster.runtime.version
+        if version not in self._connect:
+            rendered = chart.render("connect-standalone", version)
+            port = claim_port(None, f"the Spark {version} Connect server")
+            args, _ = connect_server_args(rendered, cluster.master_url, LOOPBACK, port)
+            properties = job_settings(rendered, self.endpoints(cluster)).write_properties(
+                self.workdir / "spark-conf" / f"connect-{version}.conf")
+            server = SparkConnectServer(cluster, self.workdir, port, ["--properties-file", str(properties), *args],
+                                        self.platform_env)
+            self._connect[version] = server
+            with progress.step(f"starting the Spark {version} Connect server"):
+                server.start()
+        return self._connect[version]
+
+    @property
+    def versions(self) -> list[str]:
+        return sorted(self._clusters)
+
+    def close(self) -> None:
+        for service in [*self._connect.values(), *self._clusters.values()]:
+            service.stop()
+        self._connect.clear()
+        self._clusters.clear()
+
+
+class LocalSparkSite(SparkSite):
+    def __init__(self, mode: str, cluster: SparkStandalone, connect: SparkConnectServer | None,
+                 settings: LocalSettings, rendered: chart.Rendered, pool: LocalSparkPool) -> None:
+        self.mode = mode
+        self.version = cluster.runtime.version
+        self.cluster = cluster
+        self.master_url = cluster.master_url
+        self.connect_url = connect.url if connect else None
+        self.gpu_kind = pool.gpu_kind
+        self.settings = settings
+        self._rendered = rendered
+        self._pool = pool
+        self._runtime: SparkRuntime = cluster.runtime
+        self._properties = settings.write_properties(pool.workdir / "spark-conf" / f"{mode}-{self.version}.conf")
+
+    def settings_report(self) -> str:
+        sections = [f"Spark {self.version} daemons (chart -> local):\n{self.cluster.settings.report()}",
+                    f"{self.mode} jobs' spark-defaults.conf (chart -> local):\n{self.settings.report()}"]
+        if self.connect_url:
+            _, connect = connect_server_args(self._rendered, self.master_url, LOOPBACK, 0)
+            sections.append("Connect server (chart -> local):\n" + "\n".join(t.line() for t in connect))
+        return "\n\n".join(sections)
+
+    def _env(self, storage_access: bool) -> dict[str, str]:
+        dfs_tmp = self._pool.workdir / "mlflow-dfs-tmp"
+        dfs_tmp.mkdir(exist_ok=True)
+        storage = self._pool.storage_env if storage_access else {}
+        return self._runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(dfs_tmp),
+                                 SPARK_MASTER=self.master_url, PYTHONPATH=str(JOBS_DIR))
+
+    def _log(self, job: str) -> Path:
+        logs = self._pool.workdir / "logs" / "jobs"
+        logs.mkdir(parents=True, exist_ok=True)
+        return logs / f"{self.mode}-{self.version}-{Path(job).stem}-{len(list(logs.iterdir()))}.log"
+
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+               storage_access: bool = False) -> JobRun:
+        confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+        argv = [str(self._runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
+                "--properties-file", str(self._properties), *confs, str(JOBS_DIR / job), *job_args]
+        return run_logged(f"spark-submit {job}", argv, self._log(job), self._env(storage_access), timeout)
+
+    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+                   cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
+        target = ["-m", job] if module else [str(JOBS_DIR / job)]
+        argv = [str(self._runtime.python), *target, *job_args]
+        return run_logged(f"python {job}", argv, self._log(job), self._env(storage_access), timeout, cwd)
+
+    def application_state(self, app_id: str) -> str | None:
+        app = self.cluster.application(app_id)
+        return str(app["state"]) if app else None
+
+    def gpu_discovery(self) -> dict[str, Any]:
+        script = gpu_discovery_script(self.gpu_kind)
+        if script is None:
+            raise SuiteError("this Spark site has no GPU discovery script", "run with GPUs or -D gpu=simulated")
+        done = subprocess.run([str(script)], capture_output=True, text=True, timeout=30, check=True)
+        return dict(json.loads(done.stdout))
+
+    def catalog(self) -> IcebergCatalog:
+        catalog = IcebergCatalog.from_chart(self._rendered, self._pool.database.sqlalchemy_uri())
+        # Where Spark has the Iceberg runtime, the table lives where Spark's catalog keeps it.
+        local = self.settings.conf.get(f"spark.sql.catalog.{catalog.name}.warehouse")
+        return dataclasses.replace(catalog, warehouse=local) if local else catalog

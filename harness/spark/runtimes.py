@@ -1,0 +1,102 @@
+"""One Python environment per Spark version, with that pyspark release and the MLflow client, built once
+and cached outside the repository (the suite's own environment never imports pyspark)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import progress
+from harness.system import tools
+from harness.errors import SuiteError
+from harness.matrix import check_version
+
+RUNTIME_ROOT = tools.CACHE_DIR / "spark-runtimes"
+MLFLOW_PIN = "mlflow==3.17.2"
+PYICEBERG_PIN = "pyiceberg[sql-postgres,pyarrow]==0.12.0"
+# pyspark 3.5 pins numpy<2, but its [connect] extra would pull a pyarrow that needs numpy 2.
+SPARK_35_PINS = ("numpy<2", "pandas<2.3", "pyarrow<19")
+# The only Iceberg Spark runtime on PyPI (for Spark 3.5; see harness/spark/iceberg_runtime.py).
+ICEBERG_35_PIN = "snowpark-connect-deps-iceberg==1.0.3"
+
+
+def requirements(version: str) -> list[str]:
+    pins = [f"pyspark[connect,ml]=={check_version(version)}", MLFLOW_PIN, PYICEBERG_PIN]
+    if version.startswith("3.5."):
+        pins += [*SPARK_35_PINS, ICEBERG_35_PIN]
+    return pins
+
+
+def runtime_key(version: str) -> str:
+    digest = hashlib.sha256("\n".join(requirements(version)).encode()).hexdigest()[:10]
+    return f"spark-{version}-{digest}"
+
+
+@dataclass(frozen=True)
+class SparkRuntime:
+    version: str
+    venv: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.venv / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    @property
+    def spark_home(self) -> Path:
+        found = sorted(self.venv.glob("lib/python*/site-packages/pyspark"))
+        if not found:
+            raise SuiteError(f"the Spark {self.version} runtime at {self.venv} has no pyspark",
+                             f"delete {self.venv} and run again to rebuild it")
+        return found[0]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for Spark programs of this version. The venv's bin comes first on PATH (spark-submit
+        fails with "'NoneType' object has no attribute 'origin'" otherwise) and Spark binds loopback only."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("SPARK_", "PYSPARK_"))}
+        env.update(
+            PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
+            SPARK_HOME=str(self.spark_home),
+            SPARK_LOCAL_IP="127.0.0.1",
+            PYSPARK_PYTHON=str(self.python),
+            PYSPARK_DRIVER_PYTHON=str(self.python),
+            VIRTUAL_ENV=str(self.venv),
+        )
+        env.update(extra)
+        return env
+
+
+def ensure_runtime(version: str, root: Path = RUNTIME_ROOT) -> SparkRuntime:
+    """The cached runtime for `version`, built first if needed. The `.complete` marker is written last, so
+    an interrupted build is never mistaken for a runtime: it is wiped and built again."""
+    tools.java()
+    venv = root / runtime_key(version)
+    marker = venv / ".complete"
+    if marker.exists():
+        return SparkRuntime(version, venv)
+    shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with progress.step(f"building the Spark {version} runtime in {venv} (pyspark + {MLFLOW_PIN}, once)"):
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                               "--disable-pip-version-check", *requirements(version)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            raise SuiteError(f"pip could not build the Spark {version} runtime",
+                             "see the pip output:\n" + done.stderr.strip()[-1500:])
+        marker.write_text("\n".join(requirements(version)) + "\n")
+    return SparkRuntime(version, venv)
+
+
+if __name__ == "__main__":
+    for wanted in sys.argv[1:]:
+        print(ensure_runtime(wanted).venv)

@@ -1,0 +1,118 @@
+"""Spark as a scenario sees it: a version and mode, where jobs go, and how to run them."""
+
+from __future__ import annotations
+
+import abc
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness.chart import Rendered
+from harness.errors import SuiteError
+from harness.spark.jobs.jobcommon import RESULT_PREFIX
+from harness.system.process import ManagedProcess, tail
+
+JOB_TIMEOUT_S = 420  # a LogisticRegression submit takes 20-50 s on 2 busy cores; an app waiting for GPUs forever
+
+
+@dataclass
+class JobRun:
+    name: str
+    command: list[str]
+    returncode: int | None  # None: killed at the timeout
+    seconds: float
+    log_path: Path  # stderr: Spark's own logging
+    stdout_path: Path  # the program's output, with its result line
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0 and bool(self.result)
+
+    def failure(self) -> str:
+        state = "timed out" if self.returncode is None else f"exited with code {self.returncode}"
+        return (f"{self.name} {state} after {self.seconds:.0f}s; last lines of {self.log_path}:\n"
+                f"{tail(self.log_path, 25)}\nand of its output:\n{tail(self.stdout_path, 10)}")
+
+
+def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
+               cwd: Path | None = None) -> JobRun:
+    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down."""
+    stdout_path = log_path.with_suffix(".out")
+    # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
+    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path)
+    started = time.perf_counter()
+    process.start()
+    try:
+        code = process.wait(timeout)
+    finally:
+        process.stop(timeout=10)
+    return JobRun(name, list(argv), code, time.perf_counter() - started, log_path, stdout_path,
+                  read_result(stdout_path))
+
+
+def read_result(stdout_path: Path) -> dict[str, Any]:
+    lines = stdout_path.read_text(errors="replace").splitlines() if stdout_path.exists() else []
+    results = [line[len(RESULT_PREFIX):] for line in lines if line.startswith(RESULT_PREFIX)]
+    return dict(json.loads(results[-1])) if results else {}
+
+
+@dataclass(frozen=True)
+class IcebergCatalog:
+    """The Iceberg catalog the chart configures for Spark, as pyiceberg's SqlCatalog reaches it."""
+
+    name: str
+    uri: str  # SQLAlchemy URI of the catalog's database
+    warehouse: str
+
+    @classmethod
+    def from_chart(cls, rendered: Rendered, database_uri: str) -> "IcebergCatalog":
+        conf = rendered.spark_conf()
+        names = [key.split(".")[3] for key, value in conf.items()
+                 if key.startswith("spark.sql.catalog.") and value == "org.apache.iceberg.spark.SparkCatalog"]
+        if len(names) != 1:
+            raise SuiteError(f"the chart configures {len(names)} Iceberg catalogs for this mode, expected one",
+                             "render the chart in iceberg mode")
+        return cls(names[0], database_uri, conf[f"spark.sql.catalog.{names[0]}.warehouse"])
+
+    def args(self) -> list[str]:
+        return ["--catalog-name", self.name, "--catalog-uri", self.uri, "--warehouse", self.warehouse]
+
+
+class SparkSite(abc.ABC):
+    """One Spark version in one mode on a target, with the platform's MLflow wired in."""
+
+    version: str
+    mode: str
+    master_url: str
+    connect_url: str | None
+    gpu_kind: str | None  # "nvidia", "simulated" or None
+
+    @abc.abstractmethod
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+               storage_access: bool = False) -> JobRun:
+        """spark-submit the job script `job` (a file in harness/jobs) to this site's master. Only jobs that
+        read the lakehouse get storage credentials: MLflow artifacts must go through the server."""
+
+    @abc.abstractmethod
+    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+                   cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
+        """Run a Python program with this site's Spark runtime and the platform's settings."""
+
+    @abc.abstractmethod
+    def application_state(self, app_id: str) -> str | None:
+        """What the cluster manager says of an application (e.g. FINISHED), None if it does not know it."""
+
+    @abc.abstractmethod
+    def settings_report(self) -> str:
+        """How this site's Spark settings differ from the chart's, for the report."""
+
+    @abc.abstractmethod
+    def gpu_discovery(self) -> dict[str, Any]:
+        """What the workers' GPU discovery script reports: {"name": "gpu", "addresses": [...]}."""
+
+    @abc.abstractmethod
+    def catalog(self) -> IcebergCatalog:
+        """The platform's Iceberg catalog."""

@@ -1,0 +1,116 @@
+"""A Spark standalone cluster (one master, one worker) and a Spark Connect server, from a pyspark runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from harness.errors import SuiteError
+from harness.system.ports import LOOPBACK, claim_port, is_listening
+from harness.system.process import ManagedProcess
+from harness.spark.chart_settings import DaemonSettings
+from harness.spark.runtimes import SparkRuntime
+
+START_TIMEOUT_S = 90
+
+
+class SparkStandalone:
+    """A master and one worker with the chart's daemon settings (translated in chart_settings)."""
+
+    def __init__(self, runtime: SparkRuntime, workdir: Path, settings: DaemonSettings) -> None:
+        self.runtime = runtime
+        self.workdir = workdir / f"spark-{runtime.version}"
+        self.port = claim_port(None, f"the Spark {runtime.version} master")
+        self.webui_port = claim_port(None, f"the Spark {runtime.version} master UI")
+        self.worker_webui_port = claim_port(None, f"the Spark {runtime.version} worker UI")
+        self.settings = settings
+        self._master: ManagedProcess | None = None
+        self._worker: ManagedProcess | None = None
+
+    @property
+    def master_url(self) -> str:
+        return f"spark://{LOOPBACK}:{self.port}"
+
+    @property
+    def webui_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.webui_port}"
+
+    def _env(self) -> dict[str, str]:
+        return self.runtime.env(SPARK_DAEMON_MEMORY=self.settings.daemon_memory,
+                                SPARK_WORKER_DIR=str(self.workdir / "work"), SPARK_LOG_DIR=str(self.workdir / "logs"),
+                                SPARK_WORKER_OPTS=self.settings.worker_opts)
+
+    def _spark_class(self) -> str:
+        return str(self.runtime.spark_home / "bin" / "spark-class")
+
+    def start(self) -> None:
+        logs = self.workdir.parent / "logs"
+        self._master = ManagedProcess(
+            f"Spark {self.runtime.version} master",
+            [self._spark_class(), "org.apache.spark.deploy.master.Master", "--host", LOOPBACK,
+             "--port", str(self.port), "--webui-port", str(self.webui_port)],
+            logs / f"spark-{self.runtime.version}-master.log", env=self._env())
+        self._master.start()
+        self._master.wait_ready(self.state, f"the Spark master UI at {self.webui_url}", START_TIMEOUT_S)
+        self._worker = ManagedProcess(
+            f"Spark {self.runtime.version} worker",
+            [self._spark_class(), "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK,
+             "--cores", str(self.settings.worker_cores), "--memory", f"{self.settings.worker_memory_mb}m", "--webui-port", str(self.worker_webui_port), self.master_url],
+            logs / f"spark-{self.runtime.version}-worker.log", env=self._env())
+        self._worker.start()
+        self._worker.wait_ready(lambda: self.state()["aliveworkers"] >= 1,
+                                f"a worker registered with {self.master_url}", START_TIMEOUT_S)
+
+    def state(self) -> dict[str, Any]:
+        """The master's JSON status: aliveworkers, activeapps, completedapps."""
+        return dict(requests.get(f"{self.webui_url}/json/", timeout=5).json())
+
+    def application(self, app_id: str) -> dict[str, Any] | None:
+        state = self.state()
+        for app in state.get("activeapps", []) + state.get("completedapps", []):
+            if app["id"] == app_id:
+                return dict(app)
+        return None
+
+    def stop(self) -> None:
+        for process in (self._worker, self._master):
+            if process:
+                process.stop()
+        self._worker = self._master = None
+
+
+class SparkConnectServer:
+    """spark-submit of the Connect server with `submit_args` (the chart's, translated by the caller for `port`)."""
+
+    def __init__(self, cluster: SparkStandalone, workdir: Path, port: int, submit_args: list[str],
+                 extra_env: dict[str, str]) -> None:
+        self.cluster = cluster
+        self.port = port
+        self.submit_args = submit_args
+        self.log_path = workdir / "logs" / f"spark-{cluster.runtime.version}-connect.log"
+        self.extra_env = extra_env
+        self._process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"sc://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        runtime = self.cluster.runtime
+        if not list((runtime.spark_home / "jars").glob("spark-connect_*.jar")):
+            raise SuiteError(f"the pyspark {runtime.version} package has no Spark Connect server jar",
+                             "use Spark 4.1.x locally; on a cluster the chart fetches the jar")
+        self._process = ManagedProcess(
+            f"Spark {runtime.version} Connect server",
+            [str(runtime.spark_home / "bin" / "spark-submit"), *self.submit_args],
+            self.log_path, env=runtime.env(**self.extra_env))
+        self._process.start()
+        self._process.wait_ready(lambda: is_listening(self.port), f"Spark Connect on port {self.port}",
+                                 START_TIMEOUT_S)
+
+    def stop(self) -> None:
+        if self._process:
+            self._process.stop()
+            self._process = None

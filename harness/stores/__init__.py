@@ -1,0 +1,1 @@
+"""The platform's stores on the local target: PostgreSQL (backend store) and an S3 server (artifacts)."""

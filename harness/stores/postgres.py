@@ -1,0 +1,114 @@
+"""A private PostgreSQL cluster on a loopback port: the MLflow backend store of the local target."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from harness.system import tools
+from harness.errors import ServiceFailed
+from harness.system.ports import claim_port
+from harness.system.process import ManagedProcess, tail
+
+SERVICE_USER = "postgres"  # initdb refuses to run as root
+
+
+@dataclass(frozen=True)
+class Database:
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str
+
+    def sqlalchemy_uri(self) -> str:
+        return f"postgresql+psycopg2://{self.user}:{self.password}@{self.host}:{self.port}/{self.name}"
+
+
+class PostgresService:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = claim_port(port, "PostgreSQL")
+        self.data_dir = workdir / "pgdata"
+        self.socket_dir = workdir / "pgsocket"
+        self.log_path = workdir / "logs" / "postgresql.log"
+        self._bin = tools.postgres_bin_dir()
+        self._as_user = SERVICE_USER if os.geteuid() == 0 else None
+        self._process: ManagedProcess | None = None
+
+    @property
+    def version(self) -> str:
+        return subprocess.run([str(self._bin / "postgres"), "--version"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def start(self) -> None:
+        for folder in (self.data_dir, self.socket_dir):
+            folder.mkdir(parents=True)
+            if self._as_user:
+                shutil.chown(folder, self._as_user, self._as_user)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._run_as_owner([str(self._bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
+        self._process = ManagedProcess(
+            name="PostgreSQL",
+            argv=[str(self._bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
+                  "-c", "listen_addresses=127.0.0.1", "-k", str(self.socket_dir), "-c", "fsync=off"],
+            log_path=self.log_path,
+            user=self._as_user,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM would wait for clients to leave
+        )
+        self._process.start()
+        self._process.wait_ready(lambda: self.query("select 1"), f"PostgreSQL on port {self.port}", 30)
+
+    def create_database(self, name: str, user: str) -> Database:
+        password = secrets.token_urlsafe(18)
+        self.execute(f'CREATE ROLE "{user}" LOGIN PASSWORD %s', (password,))
+        self.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
+        return Database("127.0.0.1", self.port, name, user, password)
+
+    def connect(self, database: str = "postgres") -> Any:
+        return psycopg2.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname=database)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = (), database: str = "postgres") -> None:
+        conn = self.connect(database)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple[Any, ...] = (), database: str = "postgres") -> list[tuple[Any, ...]]:
+        return fetch_all(self.connect(database), sql, params)
+
+    def stop(self) -> None:
+        if self._process:
+            self._process.stop()
+            self._process = None
+
+    def _run_as_owner(self, argv: list[str]) -> None:
+        if self._as_user:
+            argv = ["runuser", "-u", self._as_user, "--", *argv]
+        with open(self.log_path, "ab") as log:
+            done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False)
+        if done.returncode != 0:
+            raise ServiceFailed(f"initdb failed with code {done.returncode}",
+                                f"see {self.log_path}:\n{tail(self.log_path, 10)}", self.log_path)
+
+
+def fetch_all(conn: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run one query on a fresh connection and close it."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()

@@ -1,0 +1,121 @@
+"""Child processes that the suite starts, each in its own process group, logged to a file, stopped for sure."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from harness.errors import ServiceFailed
+from harness.system.waiting import WaitTimeout, wait_for
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log written)"
+
+
+@dataclass
+class ManagedProcess:
+    """One long-running program. Its own session means Ctrl-C on the terminal reaches the suite, not it,
+    and stop() takes the whole group down (uvicorn workers, JVM children) rather than just the parent."""
+
+    name: str
+    argv: Sequence[str]
+    log_path: Path
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    stop_signal: signal.Signals = signal.SIGTERM
+    stdout_path: Path | None = None  # when set, stdout goes here and only stderr to log_path
+    _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = list(self.argv)
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out:
+            self._popen = subprocess.Popen(
+                argv,
+                stdout=out if self.stdout_path else log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen else None
+
+    def exit_code(self) -> int | None:
+        return self._popen.poll() if self._popen else None
+
+    def running(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if the process is still running after `timeout` seconds."""
+        if self._popen is None:
+            return None
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def wait_ready(self, probe: Callable[[], object], what: str, timeout: float) -> None:
+        """Wait until `probe` succeeds; if the process exits or time runs out, fail with its log tail."""
+
+        def exited() -> str | None:
+            code = self.exit_code()
+            return f"{self.name} exited with code {code}" if code is not None else None
+
+        try:
+            wait_for(probe, what, timeout, give_up=exited)
+        except WaitTimeout as exc:
+            raise ServiceFailed(
+                f"{self.name} did not become ready ({exc.detail})",
+                f"see the last lines of its log {self.log_path}:\n{tail(self.log_path, 15)}",
+                self.log_path,
+            ) from None
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM the process group, then SIGKILL whatever is left. Safe to call twice."""
+        if self._popen is None:
+            return
+        pgid = self._popen.pid
+        for sig, grace in ((self.stop_signal, timeout), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self._popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                continue
+            if not _group_alive(pgid):
+                break
+            # The leader exited but children of the group may still be shutting down.
+            try:
+                wait_for(lambda: not _group_alive(pgid), f"{self.name} process group to exit", grace, 0.1)
+                break
+            except WaitTimeout:
+                continue
+        self._popen = None
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,71 @@
+"""harness/spark/chart_settings.py: the only place the local Spark departs from the chart, each departure named."""
+
+from pathlib import Path
+
+from harness import chart
+from harness.spark.chart_settings import (LocalEndpoints, connect_server_args, daemon_settings, job_settings)
+
+LOCAL = LocalEndpoints(master_url="spark://127.0.0.1:7000", scratch=Path("/run"), jdbc_host="127.0.0.1",
+                       jdbc_port=5999, jdbc_password="pw-from-secret", s3_endpoint="http://127.0.0.1:9999",
+                       gpu_discovery_script=Path("/jobs/gpu_discovery_simulated.sh"))
+
+
+def test_endpoints_are_translated_and_everything_else_is_the_charts():
+    rendered = chart.render("standalone-submit", "4.1.1")
+    settings = job_settings(rendered, LOCAL)
+    assert settings.conf["spark.master"] == LOCAL.master_url
+    assert settings.conf["spark.jars.ivy"] == "/run/.ivy2"
+    assert settings.conf["spark.executor.memory"] == rendered.spark_conf()["spark.executor.memory"]
+    assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy"}
+    assert "the chart's master Service is the loopback master here" in settings.report()
+
+
+def test_a_broken_setting_in_the_chart_reaches_the_local_spark_unchanged():
+    rendered = chart.render("gpu", "4.1.1", {"spark.extraConf.spark\\.task\\.resource\\.gpux\\.amount": "1"})
+    assert job_settings(rendered, LOCAL).conf["spark.task.resource.gpux.amount"] == "1"
+
+
+def test_gpu_mode_keeps_the_amounts_and_swaps_only_the_discovery_script():
+    settings = job_settings(chart.render("gpu", "3.5.7"), LOCAL)
+    assert settings.conf["spark.executor.resource.gpu.amount"] == "1"
+    assert settings.conf["spark.executor.resource.gpu.discoveryScript"] == str(LOCAL.gpu_discovery_script)
+
+
+def test_iceberg_without_a_spark_runtime_drops_the_catalog_and_says_why():
+    settings = job_settings(chart.render("iceberg", "4.1.1"), LOCAL)
+    assert not [key for key in settings.conf if key.startswith("spark.sql.catalog.")]
+    assert "spark.jars.packages" not in settings.conf
+    assert "reads with pyiceberg" in settings.report()
+
+
+def test_iceberg_with_a_runtime_points_the_catalog_at_local_services_and_masks_the_password():
+    local = LocalEndpoints(**{**LOCAL.__dict__, "iceberg_jars": (Path("/jars/iceberg.jar"), Path("/jars/pg.jar"))})
+    settings = job_settings(chart.render("iceberg", "3.5.7"), local)
+    assert settings.conf["spark.sql.catalog.lakehouse.uri"] == "jdbc:postgresql://127.0.0.1:5999/mlflow"
+    assert settings.conf["spark.sql.catalog.lakehouse.jdbc.password"] == "pw-from-secret"
+    assert settings.conf["spark.sql.catalog.lakehouse.type"] == "jdbc"
+    assert settings.conf["spark.jars"] == "/jars/iceberg.jar,/jars/pg.jar"
+    assert settings.conf["spark.sql.catalog.lakehouse.warehouse"] == "file:///run/iceberg-warehouse"
+    assert "spark.sql.catalog.lakehouse.io-impl" not in settings.conf
+    assert "pw-from-secret" not in settings.report() and "AWS bundle" in settings.report()
+
+
+def test_one_local_worker_offers_what_all_the_charts_workers_offer():
+    daemons = daemon_settings(chart.render("standalone-submit", "4.1.1", {"spark.worker.replicas": "3"}), None, None)
+    assert (daemons.worker_cores, daemons.worker_memory_mb) == (6, 6144)
+    assert daemons.worker_opts == "" and daemons.daemon_memory == "512m"
+
+
+def test_gpu_workers_get_the_charts_gpu_amount_with_the_local_discovery_script():
+    daemons = daemon_settings(chart.render("standalone-submit", "4.1.1"), chart.render("gpu", "4.1.1"),
+                              LOCAL.gpu_discovery_script)
+    assert "-Dspark.worker.resource.gpu.amount=1" in daemons.worker_opts
+    assert f"discoveryScript={LOCAL.gpu_discovery_script}" in daemons.worker_opts
+
+
+def test_the_connect_server_binds_loopback_on_its_own_port_and_shares_the_cluster():
+    args, translations = connect_server_args(chart.render("connect-standalone", "4.1.1"), LOCAL.master_url,
+                                             "127.0.0.1", 15999)
+    assert "spark.connect.grpc.binding.port=15999" in args and "spark-internal" in args
+    assert args[:2] == ["--master", LOCAL.master_url] and "spark.cores.max=1" in args
+    assert {t.setting for t in translations} >= {"spark.connect.grpc.binding.port", "spark.cores.max"}
