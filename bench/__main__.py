@@ -1,11 +1,14 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
-and (with BENCH_SPARK=4.1.1) a Spark cluster start and one tracked spark-submit."""
+and (with BENCH_SPARK=4.1.1) a Spark cluster start, one tracked spark-submit and the training workflow
+(environment build, the seed's script to FINISHED, model serving start and latency)."""
 
 from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +19,15 @@ from harness.config import RunConfig
 from harness.matrix import all_cells
 from harness.mlflow.api import MlflowApi
 from harness.targets.local import LocalTarget
+from harness.workflow.checks import dataframe_split, sample_rows
+from harness.workflow.environments import ensure_environment
+from harness.workflow.models import ModelServer, register
+from harness.workflow.runner import Workflow
+from harness.workflow.submission import Submission
 from harness.world import unique_name
+
+SEED_SCRIPT = Path(__file__).resolve().parent.parent / "features" / "data" / "train_random_forest.py"
+REQUIREMENTS = ("scikit-learn",)
 
 CALLS = 30
 console = Console()
@@ -68,6 +79,42 @@ def spark_submit(target: LocalTarget, version: str) -> None:
     console.print(f"Spark {version}: LogisticRegression spark-submit tracked in MLflow in {elapsed:.1f}s")
 
 
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def training_workflow(target: LocalTarget, version: str) -> None:
+    """Seed 004's figures: environment build cold and cached, submission to FINISHED, serving."""
+    api = MlflowApi(target.platform().mlflow_url)
+    site = target.spark("standalone-submit", version)
+    with tempfile.TemporaryDirectory() as scratch:
+        cold, cold_s = timed(lambda: ensure_environment(site.runtime, REQUIREMENTS, Path(scratch) / "envs"))
+        _, cached_s = timed(lambda: ensure_environment(site.runtime, REQUIREMENTS, Path(scratch) / "envs"))
+        console.print(f"training: job environment ({', '.join(REQUIREMENTS)}) built in {cold_s:.1f}s cold, "
+                      f"{cached_s * 1000:.0f} ms cached")
+        workflow = Workflow(lambda v: target.spark("standalone-submit", v), api, Path(scratch))
+        try:
+            job = workflow.submit(Submission(SEED_SCRIPT, REQUIREMENTS, unique_name("bench"), version))
+            state = workflow.runner_of(job).follow(job)
+            console.print(f"training: the seed's script went SUBMITTED -> {state} in "
+                          f"{job.timeline[-1].seconds:.1f}s (the seed's platform: 12 s)")
+            name = unique_name("bench-model")
+            api.set_model_alias(name, "champion", register(api.base_url, job.run_id, name))
+            server = ModelServer(cold, api.base_url, f"models:/{name}@champion", Path(scratch) / "serve.log")
+            body = dataframe_split(sample_rows(1))
+            started = time.perf_counter()
+            server.start()
+            server.invoke(body)
+            console.print(f"serving: mlflow models serve start to first prediction {time.perf_counter() - started:.1f}s")
+            latencies = [timed(lambda: server.invoke(body))[1] * 1000 for _ in range(100)]
+            console.print(f"serving: /invocations over 100 requests p50 {percentile(latencies, 0.5):.1f} ms, "
+                          f"p95 {percentile(latencies, 0.95):.1f} ms")
+            server.stop()
+        finally:
+            workflow.close()
+
+
 def main() -> None:
     chart_matrix()
     target = LocalTarget(RunConfig())
@@ -77,6 +124,7 @@ def main() -> None:
         api_latencies(MlflowApi(target.platform().mlflow_url))
         if os.environ.get("BENCH_SPARK"):
             spark_submit(target, os.environ["BENCH_SPARK"])
+            training_workflow(target, os.environ["BENCH_SPARK"])
     finally:
         target.close()
 

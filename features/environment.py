@@ -33,7 +33,7 @@ def before_all(context) -> None:
 def before_scenario(context, scenario: Scenario) -> None:
     """The one place that decides a skip: the scenario's @needs-* tags and the matrix cell its steps name."""
     context.world = None
-    reason = skip_reason(context.target, list(scenario.effective_tags), [step.name for step in scenario.steps])
+    reason = skip_reason(context.target, list(scenario.effective_tags), [step.name for step in scenario.all_steps])
     if reason:
         skip_with_reason(context, scenario, reason)
         return

@@ -93,10 +93,23 @@ class MlflowApi:
         body = self.call("GET", f"{API}/experiments/get-by-name", params={"experiment_name": name})
         return dict(body["experiment"])
 
-    def create_run(self, experiment_id: str, run_name: str = "") -> Run:
+    def create_run(self, experiment_id: str, run_name: str = "", tags: dict[str, str] | None = None) -> Run:
         body = self.call("POST", f"{API}/runs/create", json={
-            "experiment_id": experiment_id, "run_name": run_name, "start_time": _now_ms()})
+            "experiment_id": experiment_id, "run_name": run_name, "start_time": _now_ms(),
+            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()]})
         return Run.from_json(body["run"])
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        self.call("POST", f"{API}/runs/set-tag", json={"run_id": run_id, "key": key, "value": value})
+
+    def experiment_id_for(self, name: str) -> str:
+        """The id of the experiment `name`, created if it does not exist yet."""
+        try:
+            return str(self.get_experiment_by_name(name)["experiment_id"])
+        except ApiError as missing:
+            if missing.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            return self.create_experiment(name)
 
     def log_metric(self, run_id: str, key: str, value: float, step: int = 0) -> None:
         self.call("POST", f"{API}/runs/log-metric", json={
@@ -123,6 +136,16 @@ class MlflowApi:
 
     def create_registered_model(self, name: str) -> dict[str, Any]:
         return dict(self.call("POST", f"{API}/registered-models/create", json={"name": name})["registered_model"])
+
+    def get_registered_model(self, name: str) -> dict[str, Any]:
+        return dict(self.call("GET", f"{API}/registered-models/get", params={"name": name})["registered_model"])
+
+    def set_model_alias(self, name: str, alias: str, version: str) -> None:
+        self.call("POST", f"{API}/registered-models/alias", json={"name": name, "alias": alias, "version": version})
+
+    def model_version_by_alias(self, name: str, alias: str) -> dict[str, Any]:
+        body = self.call("GET", f"{API}/registered-models/alias", params={"name": name, "alias": alias})
+        return dict(body["model_version"])
 
     def dataset_inputs(self, run_id: str) -> list[dict[str, str]]:
         body = self.call("GET", f"{API}/runs/get", params={"run_id": run_id})

@@ -22,6 +22,7 @@ from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite,
 from harness.spark.standalone import SparkConnectServer, SparkStandalone
 from harness.stores.postgres import Database
 from harness.system.ports import LOOPBACK, claim_port
+from harness.system.process import ManagedProcess
 
 
 def gpu_discovery_script(gpu_kind: str | None) -> Path | None:
@@ -112,7 +113,7 @@ class LocalSparkSite(SparkSite):
         self.settings = settings
         self._rendered = rendered
         self._pool = pool
-        self._runtime: SparkRuntime = cluster.runtime
+        self.runtime: SparkRuntime = cluster.runtime
         self._properties = settings.write_properties(pool.workdir / "spark-conf" / f"{mode}-{self.version}.conf")
 
     def settings_report(self) -> str:
@@ -127,7 +128,7 @@ class LocalSparkSite(SparkSite):
         dfs_tmp = self._pool.workdir / "mlflow-dfs-tmp"
         dfs_tmp.mkdir(exist_ok=True)
         storage = self._pool.storage_env if storage_access else {}
-        return self._runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(dfs_tmp),
+        return self.runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(dfs_tmp),
                                  SPARK_MASTER=self.master_url, PYTHONPATH=str(JOBS_DIR))
 
     def _log(self, job: str) -> Path:
@@ -138,15 +139,38 @@ class LocalSparkSite(SparkSite):
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
                storage_access: bool = False) -> JobRun:
         confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
-        argv = [str(self._runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
+        argv = [str(self.runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
                 "--properties-file", str(self._properties), *confs, str(JOBS_DIR / job), *job_args]
-        return run_logged(f"spark-submit {job}", argv, self._log(job), self._env(storage_access), timeout)
+        log = self._log(job)
+        return run_logged(f"spark-submit {job}", argv, log, self._env(storage_access), timeout, cwd=log.parent)
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
         target = ["-m", job] if module else [str(JOBS_DIR / job)]
-        argv = [str(self._runtime.python), *target, *job_args]
-        return run_logged(f"python {job}", argv, self._log(job), self._env(storage_access), timeout, cwd)
+        argv = [str(self.runtime.python), *target, *job_args]
+        log = self._log(job)
+        return run_logged(f"python {job}", argv, log, self._env(storage_access), timeout, cwd or log.parent)
+
+    def launch(self, name: str, program: Path, args: list[str], python: Path, extra_env: dict[str, str],
+               log_path: Path) -> ManagedProcess:
+        argv = [str(self.runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
+                "--properties-file", str(self._properties), "--name", name, str(program), *args]
+        env = {**self._env(storage_access=False), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),
+               **extra_env}
+        # The job's folder is its working directory: Spark may write spark-warehouse/ or metastore files there.
+        process = ManagedProcess(name, argv, log_path, env=env, cwd=log_path.parent,
+                                 stdout_path=log_path.with_suffix(".out"))
+        process.start()
+        return process
+
+    def application_named(self, name: str) -> dict[str, Any] | None:
+        state = self.cluster.state()
+        found = [app for app in state.get("activeapps", []) + state.get("completedapps", []) if app["name"] == name]
+        return dict(found[-1]) if found else None
+
+    def free_cores(self) -> tuple[int, int]:
+        state = self.cluster.state()
+        return int(state["aliveworkers"]), int(state["cores"]) - int(state["coresused"])
 
     def application_state(self, app_id: str) -> str | None:
         app = self.cluster.application(app_id)

@@ -105,6 +105,20 @@ class SparkSite(abc.ABC):
     def application_state(self, app_id: str) -> str | None:
         """What the cluster manager says of an application (e.g. FINISHED), None if it does not know it."""
 
+    def launch(self, name: str, program: Path, args: list[str], python: Path, extra_env: dict[str, str],
+               log_path: Path) -> ManagedProcess:
+        """Start `spark-submit --name <name> program args` with the driver (and executors) on `python`, without
+        waiting for it (@needs-local-spark)."""
+        raise SuiteError(f"Spark in {self.mode} mode on this target does not take submissions from this machine")
+
+    def application_named(self, name: str) -> dict[str, Any] | None:
+        """The cluster manager's record of the application called `name`, None while it has none."""
+        raise SuiteError(f"Spark in {self.mode} mode on this target does not list applications by name")
+
+    def free_cores(self) -> tuple[int, int]:
+        """(alive workers, cores not held by any application)."""
+        raise SuiteError(f"Spark in {self.mode} mode on this target has no standalone master to ask")
+
     @abc.abstractmethod
     def settings_report(self) -> str:
         """How this site's Spark settings differ from the chart's, for the report."""

@@ -70,6 +70,9 @@ class Target(abc.ABC):
                         "(-D gpu=simulated exercises Spark's GPU scheduling without one, in its own scenarios)")
         if need == "local-processes" and self.name != "local":
             return "starts extra MLflow servers as local processes; on a cluster, `helm test` a release with these values"
+        if need == "local-spark" and self.name != "local":
+            return ("submits training scripts from this machine's Spark runtimes and serves models as local "
+                    "processes; the k8s target does not run the training workflow yet")
         if need == "simulated-gpu" and self.config.gpu != "simulated":
             return "simulated GPU rows run only with -D gpu=simulated"
         return None
