@@ -188,7 +188,9 @@ def step_served_equals_in_process(context):
 def step_malformed(context):
     answer = context.server.invoke('{"dataframe_split": {"columns": ["f0"], "data": [[')
     attach_text("answer to a malformed request", answer.text[:2000])
-    assert 400 <= answer.status_code < 500 and answer.json().get("message"), f"{answer.status_code}: {answer.text}"
+    body = answer.json()
+    assert 400 <= answer.status_code < 500, f"{answer.status_code}: {answer.text}"
+    assert body.get("error_code") == "BAD_REQUEST" and "valid JSON" in body.get("message", ""), body
 
 
 @when("the platform's status is gathered")
