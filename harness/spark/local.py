@@ -106,6 +106,7 @@ class LocalSparkSite(SparkSite):
                  settings: LocalSettings, rendered: chart.Rendered, pool: LocalSparkPool) -> None:
         self.mode = mode
         self.version = cluster.runtime.version
+        self.jobs_dir = str(JOBS_DIR)
         self.cluster = cluster
         self.master_url = cluster.master_url
         self.connect_url = connect.url if connect else None

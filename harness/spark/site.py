@@ -37,9 +37,21 @@ class JobRun:
                 f"{tail(self.log_path, 25)}\nand of its output:\n{tail(self.stdout_path, 10)}")
 
 
+def masked(argv: Sequence[str], secrets: Sequence[str]) -> list[str]:
+    """The command line with every secret replaced by ***, as it may be shown in a report."""
+    shown = []
+    for part in argv:
+        for secret in secrets:
+            if secret:
+                part = part.replace(secret, "***")
+        shown.append(part)
+    return shown
+
+
 def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
-               cwd: Path | None = None) -> JobRun:
-    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down."""
+               cwd: Path | None = None, secrets: Sequence[str] = ()) -> JobRun:
+    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down.
+    The JobRun keeps the command line with `secrets` masked."""
     stdout_path = log_path.with_suffix(".out")
     # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
     process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path)
@@ -49,7 +61,7 @@ def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, st
         code = process.wait(timeout)
     finally:
         process.stop(timeout=10)
-    return JobRun(name, list(argv), code, time.perf_counter() - started, log_path, stdout_path,
+    return JobRun(name, masked(argv, secrets), code, time.perf_counter() - started, log_path, stdout_path,
                   read_result(stdout_path))
 
 
@@ -86,6 +98,7 @@ class SparkSite(abc.ABC):
 
     version: str
     mode: str
+    jobs_dir: str  # where harness/spark/jobs is, as the programs of this site see it
     master_url: str
     connect_url: str | None
     gpu_kind: str | None  # "nvidia", "simulated" or None

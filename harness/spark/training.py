@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.mlflow.api import MlflowApi, Run
-from harness.spark.jobs import JOBS_DIR
 from harness.spark.site import JobRun, SparkSite
 
 SPARK_TAGS = ("spark.version", "spark.master", "platform.mode", "spark.app_id")
@@ -134,7 +133,7 @@ def train_on_snapshot(site: SparkSite, experiment_id: str, snapshot: IcebergSnap
 
 def run_mlflow_project(site: SparkSite, experiment_id: str, params: dict[str, str]) -> JobRun:
     """`mlflow run` of the project in harness/spark/jobs/mlflow_project, in the Spark runtime's environment."""
-    args = ["run", str(JOBS_DIR / "mlflow_project"), "--env-manager", "local", "--experiment-id", experiment_id]
+    args = ["run", f"{site.jobs_dir}/mlflow_project", "--env-manager", "local", "--experiment-id", experiment_id]
     for key, value in params.items():
         args += ["-P", f"{key}={value}"]
     job = site.run_python("mlflow", args, module=True)

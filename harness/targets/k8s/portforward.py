@@ -1,31 +1,42 @@
 """A local TCP port that forwards every connection to a pod's port through the Kubernetes API
-(the kubernetes client's portforward stream), like `kubectl port-forward`."""
+(the kubernetes client's portforward stream), like `kubectl port-forward`.
+
+Each connection looks the pod up again (an upgrade replaces pods under the same Service) and opens its stream
+on an ApiClient of its own; a stream that cannot be opened closes the client's socket at once, so the client
+sees a refused connection instead of waiting forever.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from kubernetes.stream import portforward
 
 from harness.system.ports import LOOPBACK
 
+OPEN_TIMEOUT_S = 30
+
 
 class PortForward:
-    def __init__(self, core_api: Any, namespace: str, pod: str, remote_port: int) -> None:
-        self.core_api = core_api
+    def __init__(self, new_core: Callable[[], Any], namespace: str, pod_name: Callable[[], str],
+                 remote_port: int) -> None:
+        self.new_core = new_core
         self.namespace = namespace
-        self.pod = pod
+        self.pod_name = pod_name
         self.remote_port = remote_port
+        self.errors: list[str] = []  # why connections could not be forwarded, for the report
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((LOOPBACK, 0))
         self._listener.listen(16)
         self.local_port = int(self._listener.getsockname()[1])
         self._closed = threading.Event()
-        threading.Thread(target=self._accept, name=f"forward-{pod}-{remote_port}", daemon=True).start()
+        self._thread = threading.Thread(target=self._accept, name=f"forward-{remote_port}", daemon=True)
+        self._thread.start()
 
     @property
     def address(self) -> str:
@@ -37,12 +48,25 @@ class PortForward:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._closed.is_set():
+                client.close()
+                return
             threading.Thread(target=self._pump, args=(client,), daemon=True).start()
 
+    def _open(self) -> tuple[Any, Any]:
+        pod = self.pod_name()
+        core = self.new_core()
+        stream = portforward(core.connect_get_namespaced_pod_portforward, pod, self.namespace,
+                             ports=str(self.remote_port), _request_timeout=OPEN_TIMEOUT_S)
+        return stream, stream.socket(self.remote_port)
+
     def _pump(self, client: socket.socket) -> None:
-        stream = portforward(self.core_api.connect_get_namespaced_pod_portforward, self.pod, self.namespace,
-                             ports=str(self.remote_port))
-        remote = stream.socket(self.remote_port)
+        try:
+            stream, remote = self._open()
+        except Exception as exc:  # noqa: BLE001 - any failure to open is reported and refuses this connection
+            self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            client.close()
+            return
         try:
             sockets = [client, remote]
             while not self._closed.is_set():
@@ -62,5 +86,9 @@ class PortForward:
             stream.close()
 
     def close(self) -> None:
+        """Stop accepting (waking the blocked accept) and end every open connection."""
         self._closed.set()
+        with contextlib.suppress(OSError):  # not connected: nothing to shut down, close() still wakes accept
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        self._thread.join(timeout=5)

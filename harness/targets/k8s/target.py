@@ -4,6 +4,7 @@ names; the suite reaches the services through port-forwards and runs jobs inside
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -14,14 +15,13 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import psycopg2
 import requests
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.stream import stream
 
 from harness import chart, progress
 from harness.system import tools
@@ -29,8 +29,9 @@ from harness.config import RunConfig
 from harness.errors import ClusterUnreachable, SuiteError
 from harness.spark.jobs import JOBS_DIR
 from harness.matrix import SPARK_VERSIONS
+from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
-from harness.spark.runtimes import ensure_runtime
+from harness.spark.runtimes import ensure_runtime, requirements
 from harness.stores.postgres import fetch_all
 from harness.mlflow.promises import uvicorn_workers
 from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite, run_logged
@@ -40,7 +41,33 @@ RELEASE = "spec"
 HELM_WAIT = "10m"
 REMOTE_JOBS = "/tmp/spec-jobs"
 REMOTE_PYLIB = "/tmp/spec-pylib"
-SPARK_COMPONENTS = frozenset({"spark-master", "spark-worker", "spark-connect", "spark-client"})  # the apache/spark images have no MLflow client: it is installed here once
+SPARK_COMPONENTS = frozenset({"spark-master", "spark-worker", "spark-connect", "spark-client"})
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def driver_requirements(version: str) -> list[str]:
+    """What a driver pod's Python needs besides the image's pyspark: the local runtime's pins minus pyspark
+    (the apache/spark images have no numpy, pandas, MLflow or pyiceberg)."""
+    return [pin for pin in requirements(version) if not pin.startswith("pyspark")]
+
+
+def driver_script(env: list[str], command: list[str], pid_file: str) -> str:
+    """The in-pod shell script of a job. The driver advertises the pod's IP (executors in other pods must reach
+    it by address: cluster DNS may not know the pod's name), `python` exists for MLflow projects, pyspark and
+    py4j come from the image, and the job's pid (it leads its own process group) goes to `pid_file` so that a
+    timeout can stop all of it."""
+    driver_host = ['"spark.driver.host=$POD_IP"'] if command and command[0].endswith("spark-submit") else []
+    quoted = [shlex.quote(part) for part in [*env, *command]]
+    split = len(env) + 1
+    line = " ".join([*quoted[:split], *(["--conf", *driver_host] if driver_host else []), *quoted[split:]])
+    return "\n".join([
+        'POD_IP="${POD_IP:-$(hostname -i | cut -d" " -f1)}"; export POD_IP SPARK_LOCAL_IP="$POD_IP"',
+        f'export PATH="{REMOTE_PYLIB}/bin:$PATH"',
+        f'PYTHONPATH="{REMOTE_JOBS}:{REMOTE_PYLIB}:$SPARK_HOME/python:$(ls "$SPARK_HOME"/python/lib/py4j-*.zip)"',
+        "export PYTHONPATH",
+        f"echo $$ > {pid_file}",
+        f"exec env {line}",
+    ])
 
 
 def helm_install_args(release: str, namespace: str, mode: str, version: str) -> list[str]:
@@ -55,15 +82,18 @@ class K8sTarget(Target):
     def __init__(self, config_: RunConfig) -> None:
         self.config = config_
         self.namespace = config_.namespace or f"spec-{uuid.uuid4().hex[:8]}"
-        self.core = self._connect()  # before anything is created, so a refused cluster leaves nothing behind
+        new_core = self._connect()  # before anything is created, so a refused cluster leaves nothing behind
+        self.cluster = Cluster(new_core, self.namespace)
+        self.core = self.cluster.core
         self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
         self._namespace_created = False
         self._release: tuple[str, str] | None = None
         self._forwards: dict[tuple[str, int], PortForward] = {}
-        self._pylib_ready: set[str] = set()
+        self.prepared_drivers: set[str] = set()  # pod UIDs: a StatefulSet pod recreated by an upgrade has a new one
 
     # -- cluster ------------------------------------------------------------------------------------
-    def _connect(self) -> Any:
+    @staticmethod
+    def _connect() -> Callable[[], Any]:
         try:
             # Read KUBECONFIG now: the client reads it once, at import.
             config.load_kube_config(config_file=os.environ.get("KUBECONFIG", "~/.kube/config"))
@@ -77,7 +107,7 @@ class K8sTarget(Target):
             host = api_client.configuration.host
             raise ClusterUnreachable(f"the cluster at {host} does not answer ({type(exc).__name__}: {exc})"[:300],
                                      "check that it is up and that KUBECONFIG's credentials are valid")
-        return client.CoreV1Api(api_client)
+        return lambda: client.CoreV1Api(client.ApiClient())
 
     def _helm(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([tools.helm(), *args], capture_output=True, text=True, check=False, timeout=900)
@@ -97,39 +127,38 @@ class K8sTarget(Target):
         self._release = (mode, version)
         self._close_forwards(SPARK_COMPONENTS)
 
-    def pod_of(self, component: str) -> str:
-        pods = self.core.list_namespaced_pod(
-            self.namespace, label_selector=f"app.kubernetes.io/component={component}",
-            field_selector="status.phase=Running").items
-        if not pods:
-            raise SuiteError(f"no running {component} pod in namespace {self.namespace}",
-                             "see the events attached to the report")
-        return str(pods[0].metadata.name)
+    def pod_of(self, component: str) -> PodRef:
+        return self.cluster.ready_pod(component)
 
     def forward(self, component: str, port: int) -> PortForward:
         key = (component, port)
         if key not in self._forwards:
-            self._forwards[key] = PortForward(self.core, self.namespace, self.pod_of(component), port)
+            self._forwards[key] = PortForward(self.cluster.new_core, self.namespace,
+                                              lambda: self.pod_of(component).name, port)
         return self._forwards[key]
 
     def secret(self, name: str, key: str) -> str:
         data = self.core.read_namespaced_secret(name, self.namespace).data
         return base64.b64decode(data[key]).decode()
 
-    def exec_in(self, pod: str, command: list[str], timeout: float = 600) -> str:
-        session = stream(self.core.connect_get_namespaced_pod_exec, pod, self.namespace, command=command,
-                         stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
-        output = []
-        session.run_forever(timeout=timeout)
-        output.append(session.read_stdout() or "")
-        output.append(session.read_stderr() or "")
-        session.close()
-        return "".join(output)
+    def unmet_need(self, need: str) -> str | None:
+        if need == "gpu":
+            return None if self.gpu_nodes() else f"needs a GPU: no node of the cluster offers {GPU_RESOURCE}"
+        return super().unmet_need(need)
+
+    def gpu_nodes(self) -> list[str]:
+        nodes = self.core.list_node().items
+        return [n.metadata.name for n in nodes if int((n.status.allocatable or {}).get(GPU_RESOURCE, "0")) > 0]
 
     # -- platform -----------------------------------------------------------------------------------
     @property
     def fullname(self) -> str:
         return f"{RELEASE}-spark-standalone"
+
+    def rendered(self) -> chart.Rendered:
+        """The chart as this run installed it (the release's namespace, mode and version)."""
+        mode, version = self._release or ("standalone-submit", SPARK_VERSIONS[-1])
+        return chart.render(mode, version, namespace=self.namespace)
 
     def _start_platform(self) -> Platform:
         if self._release is None:
@@ -145,24 +174,22 @@ class K8sTarget(Target):
         def backend_query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
             host, port = self.forward("postgresql", 5432).address.split(":")
             return fetch_all(psycopg2.connect(host=host, port=int(port), user="mlflow", password=password,
-                                              dbname="mlflow"), sql, params)
+                                              dbname="mlflow", connect_timeout=30), sql, params)
 
         def server_args() -> list[str]:
-            pod = self.core.read_namespaced_pod(self.pod_of("mlflow"), self.namespace)
+            pod = self.core.read_namespaced_pod(self.pod_of("mlflow").name, self.namespace)
             container = next(c for c in pod.spec.containers if c.name == "mlflow")
             return list(container.args)
 
         def worker_processes() -> int:
             # The image may have no `ps`: read the command lines straight from /proc.
-            listing = self.exec_in(self.pod_of("mlflow"), ["sh", "-c", "for f in /proc/[0-9]*/cmdline; do "
-                                                           "tr '\\0' ' ' < $f; echo; done"])
+            listing = self.cluster.exec_in(self.pod_of("mlflow").name, [
+                "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done"])
             return uvicorn_workers(listing.splitlines())
 
-        bucket = chart.artifact_bucket(chart.render(*self._release or ("standalone-submit", SPARK_VERSIONS[-1]),
-                                                    namespace=self.namespace))
         return Platform(mlflow_url=f"http://{mlflow.address}", s3_endpoint=f"http://{self.forward('minio', 9000).address}",
-                        bucket=bucket, s3_client=s3_client, backend_query=backend_query,
-                        server_args=server_args, worker_processes=worker_processes)
+                        bucket=chart.artifact_bucket(self.rendered()), s3_client=s3_client,
+                        backend_query=backend_query, server_args=server_args, worker_processes=worker_processes)
 
     def skip_reason(self, mode: str, version: str) -> str | None:
         return self.config.selected(mode, version)
@@ -178,12 +205,7 @@ class K8sTarget(Target):
             return logs
         folder = self.workdir / "logs"
         folder.mkdir(exist_ok=True)
-        for pod in self.core.list_namespaced_pod(self.namespace).items:
-            name = pod.metadata.name
-            try:
-                text = self.core.read_namespaced_pod_log(name, self.namespace, all_containers=True, tail_lines=2000)
-            except Exception as exc:  # noqa: BLE001 - a pod that never started has no log
-                text = f"(no log: {exc})"
+        for name, text in self.cluster.pod_logs().items():
             (folder / f"{name}.log").write_text(text)
             logs[name] = folder / f"{name}.log"
         events = self.core.list_namespaced_event(self.namespace).items
@@ -191,10 +213,14 @@ class K8sTarget(Target):
             f"{e.last_timestamp} {e.type} {e.involved_object.kind}/{e.involved_object.name}: {e.reason} {e.message}"
             for e in events))
         logs["events"] = folder / "events.log"
+        for (component, port), forward in self._forwards.items():
+            if forward.errors:
+                (folder / f"forward-{component}-{port}.log").write_text("\n".join(forward.errors))
+                logs[f"forward-{component}-{port}"] = folder / f"forward-{component}-{port}.log"
         return logs
 
     def environment(self) -> dict[str, str]:
-        version = client.VersionApi().get_code()
+        version = client.VersionApi(client.ApiClient()).get_code()
         return {"target": self.name, "namespace": self.namespace, "kubernetes": version.git_version,
                 "release": RELEASE, "mode/spark": "/".join(self._release or ("", ""))}
 
@@ -204,11 +230,15 @@ class K8sTarget(Target):
             self._forwards.pop(key).close()
 
     def close(self) -> None:
+        """Delete the namespace first (it takes the release's pods, PVCs and kept Secrets with it; a
+        `helm uninstall --wait` first could take minutes and be interrupted), then wait until it is gone."""
         self._close_forwards()
         if self._namespace_created:
-            with progress.step(f"uninstalling {RELEASE} and deleting namespace {self.namespace}"):
-                self._helm("uninstall", RELEASE, "--namespace", self.namespace, "--wait", "--timeout", "5m")
-                self.core.delete_namespace(self.namespace)
+            with progress.step(f"deleting namespace {self.namespace} with release {RELEASE}"):
+                gone = self.cluster.delete_namespace()
+            if not gone:
+                progress.console.print(f"[bold red]namespace {self.namespace} is still being deleted[/]: "
+                                       f"check it with kubectl get namespace {self.namespace}", markup=True)
             self._namespace_created = False
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -219,51 +249,52 @@ class K8sSparkSite(SparkSite):
 
     def __init__(self, target: K8sTarget, mode: str, version: str) -> None:
         self.target, self.mode, self.version = target, mode, version
+        self.jobs_dir = REMOTE_JOBS
         self.gpu_kind = "nvidia" if mode == "gpu" else None
         on_k8s = mode in ("k8s", "connect-k8s")
         self.master_url = "k8s://https://kubernetes.default.svc:443" if on_k8s else \
             f"spark://{target.fullname}-master:7077"
         self.connect_url = (f"sc://{target.forward('spark-connect', 15002).address}"
                             if mode.startswith("connect-") else None)
-        self._driver_pod = target.pod_of("spark-client" if mode == "k8s" else "spark-master") \
-            if mode != "connect-k8s" else None
+        self._driver_component = None if mode == "connect-k8s" else ("spark-client" if mode == "k8s" else "spark-master")
 
-    def _prepare_driver(self) -> str:
-        """Copy harness/jobs into the driver pod and install the MLflow client there, once per pod."""
-        pod = self._driver_pod
-        if pod is None:
+    def _prepare_driver(self) -> PodRef:
+        """The driver pod, with harness/spark/jobs copied in and the runtime's Python packages installed, once
+        per pod (by UID: an upgrade recreates the master under the same name with an empty /tmp)."""
+        if self._driver_component is None:
             raise SuiteError(f"mode {self.mode} runs jobs through Spark Connect only")
-        if pod not in self.target._pylib_ready:
+        pod = self.target.pod_of(self._driver_component)
+        if pod.uid not in self.target.prepared_drivers:
             archive = io.BytesIO()
             with tarfile.open(fileobj=archive, mode="w:gz") as tar:
                 tar.add(str(JOBS_DIR), arcname="spec-jobs", filter=lambda i: None if "__pycache__" in i.name else i)
             # A few kB: passed inline, since the exec stream cannot signal the end of stdin to tar.
             packed = base64.b64encode(archive.getvalue()).decode()
-            self.target.exec_in(pod, ["sh", "-c", f"echo {packed} | base64 -d | tar -xz -C /tmp"])
-            self.target.exec_in(pod, ["python3", "-m", "pip", "install", "--quiet", "--target", REMOTE_PYLIB,
-                                      "mlflow-skinny==3.17.2", "pyiceberg[sql-postgres,pyarrow]==0.12.0"])
-            self.target._pylib_ready.add(pod)
+            self.target.cluster.exec_in(pod.name, ["sh", "-c", f"echo {packed} | base64 -d | tar -xz -C /tmp"])
+            self.target.cluster.exec_in(pod.name, ["python3", "-m", "pip", "install", "--quiet", "--target",
+                                                   REMOTE_PYLIB, *driver_requirements(self.version)], timeout=900)
+            self.target.cluster.exec_in(pod.name, ["sh", "-c", f"mkdir -p {REMOTE_PYLIB}/bin && "
+                                                   f"ln -sf \"$(command -v python3)\" {REMOTE_PYLIB}/bin/python"])
+            self.target.prepared_drivers.add(pod.uid)
         return pod
 
-    def _remote_env(self, storage_access: bool) -> list[str]:
-        env = [f"MLFLOW_TRACKING_URI=http://{self.target.fullname}-mlflow:5000", f"PYTHONPATH={REMOTE_JOBS}:{REMOTE_PYLIB}",
-               f"SPARK_MASTER={self.master_url}", "MLFLOW_DFS_TMP=/tmp/mlflow-dfs"]
-        if storage_access:
-            env += [f"MLFLOW_S3_ENDPOINT_URL=http://{self.target.fullname}-minio:9000",
-                    f"AWS_ACCESS_KEY_ID={self.target.secret(f'{self.target.fullname}-s3', 'access-key')}",
-                    f"AWS_SECRET_ACCESS_KEY={self.target.secret(f'{self.target.fullname}-s3', 'secret-key')}"]
-        return env
+    def _remote_env(self) -> list[str]:
+        # Storage keys are not passed: the chart gives the pods that need them (iceberg mode) their own.
+        return [f"MLFLOW_TRACKING_URI=http://{self.target.fullname}-mlflow:5000", f"SPARK_MASTER={self.master_url}",
+                "MLFLOW_DFS_TMP=/tmp/mlflow-dfs"]
 
-    def _run_in_driver(self, name: str, command: list[str], storage_access: bool, timeout: float) -> JobRun:
+    def _run_in_driver(self, name: str, command: list[str], timeout: float, secrets: tuple[str, ...] = ()) -> JobRun:
         pod = self._prepare_driver()
         log = self.target.workdir / "logs" / f"{self.mode}-{self.version}-{name.replace(' ', '-')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        # In k8s mode the driver runs in this pod: executors reach it at the pod's IP.
-        shell = ('[ -n "$POD_IP" ] && export SPARK_LOCAL_IP="$POD_IP"; exec env '
-                 + " ".join(shlex.quote(part) for part in [*self._remote_env(storage_access), *command]))
-        kubectl = [str(tools.CACHE_DIR / "tools" / "kubectl"), "exec", "-n", self.target.namespace, pod, "--",
-                   "sh", "-c", shell]
-        return run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout)
+        pid_file = f"/tmp/spec-job-{uuid.uuid4().hex[:8]}.pid"
+        kubectl = [str(tools.CACHE_DIR / "tools" / "kubectl"), "exec", "-n", self.target.namespace, pod.name, "--",
+                   "setsid", "sh", "-c", driver_script(self._remote_env(), command, pid_file)]
+        job = run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout, secrets=secrets)
+        if job.returncode is None:  # timed out: kubectl is gone, the job in the pod is not
+            with contextlib.suppress(ExecFailed):
+                self.target.cluster.exec_in(pod.name, ["sh", "-c", f"kill -TERM -- -$(cat {pid_file})"], timeout=30)
+        return job
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
                storage_access: bool = False) -> JobRun:
@@ -272,7 +303,7 @@ class K8sSparkSite(SparkSite):
         conf_args = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
         return self._run_in_driver(f"spark-submit {job}", ["/opt/spark/bin/spark-submit", "--master", self.master_url,
                                                              *conf_args, f"{REMOTE_JOBS}/{job}", *job_args],
-                                   storage_access, timeout)
+                                   timeout, self._secrets())
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
@@ -284,7 +315,11 @@ class K8sSparkSite(SparkSite):
             return run_logged(f"python {job}", [str(runtime.python), str(JOBS_DIR / job), *job_args], log, env,
                               timeout, cwd)
         target = ["-m", job] if module else [f"{REMOTE_JOBS}/{job}"]
-        return self._run_in_driver(f"python {job}", ["python3", *target, *job_args], storage_access, timeout)
+        return self._run_in_driver(f"python {job}", ["python3", *target, *job_args], timeout, self._secrets())
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Values that may appear in a job's command line (the catalog URI's password) and must not in a report."""
+        return (self.target.secret(f"{self.target.fullname}-postgresql", "password"),)
 
     def application_state(self, app_id: str) -> str | None:
         if self.mode in ("k8s", "connect-k8s"):
@@ -301,16 +336,13 @@ class K8sSparkSite(SparkSite):
         return "the chart's Spark settings run unchanged on the cluster"
 
     def gpu_discovery(self) -> dict[str, Any]:
-        script = self._rendered().spark_conf()["spark.executor.resource.gpu.discoveryScript"]
-        return dict(json.loads(self.target.exec_in(self.target.pod_of("spark-worker"), [script])))
-
-    def _rendered(self) -> chart.Rendered:
-        return chart.render(self.mode, self.version, namespace=self.target.namespace)
+        script = self.target.rendered().spark_conf()["spark.executor.resource.gpu.discoveryScript"]
+        return dict(json.loads(self.target.cluster.exec_in(self.target.pod_of("spark-worker").name, [script])))
 
     def catalog(self) -> IcebergCatalog:
         password = self.target.secret(f"{self.target.fullname}-postgresql", "password")
-        return IcebergCatalog.from_chart(self._rendered(), f"postgresql+psycopg2://mlflow:{password}@"
-                                                           f"{self.target.fullname}-postgresql:5432/mlflow")
+        return IcebergCatalog.from_chart(self.target.rendered(), f"postgresql+psycopg2://mlflow:{password}@"
+                                                                 f"{self.target.fullname}-postgresql:5432/mlflow")
 
 
 def kubernetes_application_state(executor_phases: list[str]) -> str | None:

@@ -1,0 +1,140 @@
+"""The cluster as the k8s target uses it, on the kubernetes client: pods that are really there, commands run
+in them with their exit status, their logs, and a namespace that is gone when the run ends.
+
+`kubernetes.stream.stream` swaps `call_api` on the ApiClient it is given while it runs, which is not
+thread-safe (kubernetes-client/python issue 928): every exec and every forwarded connection gets an ApiClient
+of its own, from `new_core`.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+
+from harness.errors import SuiteError
+from harness.system.waiting import WaitTimeout, wait_for
+
+POD_WAIT_S = 300
+NAMESPACE_DELETE_S = 300
+LOG_LINES = 2000
+
+
+class ExecFailed(SuiteError):
+    """A command run in a pod exited non-zero or did not end in time; the message ends with its output."""
+
+
+@dataclass(frozen=True)
+class PodRef:
+    name: str
+    uid: str
+    ip: str
+
+
+def _ready(pod: Any) -> bool:
+    conditions = pod.status.conditions or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+class Cluster:
+    """One namespace of the cluster. `new_core` makes a CoreV1Api on a fresh ApiClient."""
+
+    def __init__(self, new_core: Callable[[], Any], namespace: str) -> None:
+        self.new_core = new_core
+        self.core = new_core()  # plain requests only; streams get their own
+        self.namespace = namespace
+
+    # -- pods -----------------------------------------------------------------------------------------
+    def ready_pod(self, component: str, timeout: float = POD_WAIT_S) -> PodRef:
+        """A Ready pod of `component` that is not being deleted (an upgrade leaves terminating ones about)."""
+        def find() -> PodRef | None:
+            pods = self.core.list_namespaced_pod(
+                self.namespace, label_selector=f"app.kubernetes.io/component={component}").items
+            live = [p for p in pods if p.metadata.deletion_timestamp is None and _ready(p)]
+            return PodRef(live[0].metadata.name, live[0].metadata.uid, live[0].status.pod_ip) if live else None
+
+        try:
+            return wait_for(find, f"a Ready {component} pod in namespace {self.namespace}", timeout, 2)
+        except WaitTimeout as exc:
+            raise SuiteError(str(exc), "see the events attached to the report") from None
+
+    def exec_in(self, pod: str, command: list[str], timeout: float = 600) -> str:
+        """Run `command` in the pod's first container; its output, or ExecFailed with the output's tail."""
+        session = stream(self.new_core().connect_get_namespaced_pod_exec, pod, self.namespace, command=command,
+                         stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        output: list[str] = []
+
+        def drain() -> None:
+            if session.peek_stdout():
+                output.append(session.read_stdout())
+            if session.peek_stderr():
+                output.append(session.read_stderr())
+
+        deadline = time.monotonic() + timeout
+        try:
+            while session.is_open() and time.monotonic() < deadline:
+                session.update(timeout=min(5.0, max(0.1, deadline - time.monotonic())))
+                drain()
+            drain()
+            if session.is_open():
+                raise ExecFailed(f"{command[0]} in pod {pod} did not end within {timeout:.0f}s",
+                                 "its output ends:\n" + "".join(output)[-1500:])
+            code = session.returncode
+        finally:
+            session.close()
+        text = "".join(output)
+        if code != 0:
+            raise ExecFailed(f"{' '.join(command)[:120]} in pod {pod} exited with {code}",
+                             "its output ends:\n" + text[-1500:])
+        return text
+
+    def pod_logs(self) -> dict[str, str]:
+        """Every container's log (init containers too, and the previous run of one that restarted), by
+        pod/container."""
+        logs: dict[str, str] = {}
+        for pod in self.core.list_namespaced_pod(self.namespace).items:
+            statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
+            for status in statuses:
+                key = f"{pod.metadata.name}.{status.name}"
+                logs[key] = self._log(pod.metadata.name, status.name, previous=False)
+                if status.restart_count:
+                    logs[f"{key}.previous"] = self._log(pod.metadata.name, status.name, previous=True)
+        return logs
+
+    def _log(self, pod: str, container: str, previous: bool) -> str:
+        try:
+            return str(self.core.read_namespaced_pod_log(pod, self.namespace, container=container,
+                                                         previous=previous, tail_lines=LOG_LINES))
+        except ApiException as exc:
+            return f"(no log: {exc.reason})"
+
+    # -- namespace ------------------------------------------------------------------------------------
+    def delete_namespace(self, timeout: float = NAMESPACE_DELETE_S) -> bool:
+        """Delete the namespace (with everything in it: pods, PVCs, kept Secrets) and wait until it is gone.
+        Ctrl-C is ignored meanwhile, so a second one cannot leave it half deleted. False if it outlived
+        `timeout`."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            try:
+                self.core.delete_namespace(self.namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+            try:
+                wait_for(self._namespace_gone, f"namespace {self.namespace} to be deleted", timeout, 2)
+                return True
+            except WaitTimeout:
+                return False
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _namespace_gone(self) -> bool:
+        try:
+            self.core.read_namespace(self.namespace)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
