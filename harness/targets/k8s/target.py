@@ -43,6 +43,9 @@ REMOTE_JOBS = "/tmp/spec-jobs"
 REMOTE_PYLIB = "/tmp/spec-pylib"
 SPARK_COMPONENTS = frozenset({"spark-master", "spark-worker", "spark-connect", "spark-client"})
 GPU_RESOURCE = "nvidia.com/gpu"
+# Programs that are clients of the platform (of Spark Connect, of MLflow) run here, on the local Spark runtime,
+# against the port-forwarded services; everything else runs in the driver pod.
+CLIENT_JOBS = frozenset({"train_connect.py", "predict_with_model.py"})
 
 
 def driver_requirements(version: str) -> list[str]:
@@ -307,7 +310,7 @@ class K8sSparkSite(SparkSite):
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
-        if self.connect_url and job.startswith("train_connect"):
+        if job in CLIENT_JOBS:
             runtime = ensure_runtime(self.version)
             log = self.target.workdir / "logs" / f"{self.mode}-{self.version}-{job}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
