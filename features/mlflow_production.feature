@@ -16,3 +16,22 @@ Feature: The chart's production options work on a real MLflow server
     Given an MLflow server started from the chart with mlflow.auth.enabled=true
     Then a tracking call to that server without credentials is refused with status 401
     And the same call with the admin's credentials from the Secret succeeds
+
+  # Found by trying the chart as a user on a cluster would (each failed on the chart before it was fixed)
+
+  Scenario: The UI behind the Ingress can save: its origin is allowed and a foreign one is refused
+    Given an MLflow server started from the chart with mlflow.ingress.enabled=true,mlflow.ingress.host=mlflow.example.org
+    When a browser page from "https://mlflow.example.org" creates an experiment through that server
+    Then that server answers the page's request with status 200
+    And the same request from a page on "https://elsewhere.example.com" is refused with status 403
+
+  Scenario: Prometheus can scrape /metrics by the pod's IP
+    Given an MLflow server started from the chart with mlflow.metrics.enabled=true
+    When Prometheus scrapes "/metrics" from that server addressed as "10.42.0.17:5000"
+    Then the scrape gets Prometheus metric lines
+
+  Scenario: The database password appears in no command line and may hold @, : and /
+    Given an MLflow server started from the chart on a database whose password is "p@ss:w/rd@host:5432/x"
+    When a client makes a tracking call to that server
+    Then that server's command line holds no password
+

@@ -1,7 +1,7 @@
 """features/support: the one place that decides skips, and the MLflow promise probes' pure parts."""
 
 from harness.config import RunConfig
-from harness.mlflow.promises import Promise, uvicorn_workers
+from harness.mlflow.promises import Promise, example_host, uvicorn_workers
 from harness.targets.local import LocalTarget
 from support.scenario import matrix_cells, skip_reason  # features/ is on the path, as behave puts it there
 
@@ -41,3 +41,10 @@ def test_a_promise_reads_as_a_line():
 def test_a_password_in_an_argument_never_reaches_the_report():
     line = Promise("--backend-store-uri=postgresql+psycopg2://mlflow:s3cret@db:5432/mlflow", "keeps", True, "").line()
     assert "s3cret" not in line and "mlflow:***@db:5432" in line
+
+
+def test_an_allowed_host_pattern_becomes_a_host_it_accepts():
+    import fnmatch
+    for pattern in ("localhost:*", "172.1[6-9].*", "10.*", "mlflow.example.org"):
+        assert fnmatch.fnmatch(example_host(pattern, "5000"), pattern), pattern
+    assert example_host("172.3[01].*", "5000") == "172.30.5000"

@@ -4,6 +4,7 @@ from behave import given, then, when
 
 from harness import chart
 from harness.mlflow.api import API, MlflowApi
+from harness.mlflow.promises import origin_status, scrape
 from harness.world import unique_name
 from support.reporting import attach_text
 
@@ -15,9 +16,51 @@ def step_variant(context, values):
     attach_text("variant server arguments", " ".join(context.variant.server.server_args))
 
 
+@given('an MLflow server started from the chart on a database whose password is "{password}"')
+def step_variant_with_password(context, password):
+    context.variant = context.target.mlflow_variant({}, database_password=password)
+    context.add_cleanup(context.target.stop_variant, context.variant)
+    context.database_password = password
+
+
 @when("a client makes a tracking call to that server")
 def step_variant_call(context):
-    MlflowApi(context.variant.url).create_experiment(unique_name("metrics"))
+    MlflowApi(context.variant.url).create_experiment(unique_name("call"))
+
+
+@then("that server's command line holds no password")
+def step_no_password_in_argv(context):
+    command = " ".join(context.variant.server.process_tree_cmdlines())
+    attach_text("the server's processes", command.replace(context.database_password, "***"))
+    assert context.database_password not in command, "the password is in the server's command line"
+
+
+@when('a browser page from "{origin}" creates an experiment through that server')
+def step_browser_post(context, origin):
+    context.origin_status = origin_status(context.variant.url, origin)
+
+
+@then("that server answers the page's request with status {status:d}")
+def step_origin_answer(context, status):
+    assert context.origin_status == status, f"the server answered {context.origin_status}"
+
+
+@then('the same request from a page on "{origin}" is refused with status {status:d}')
+def step_foreign_origin(context, origin, status):
+    refused = origin_status(context.variant.url, origin)
+    assert refused == status, f"the server answered {refused}"
+
+
+@when('Prometheus scrapes "{path}" from that server addressed as "{host}"')
+def step_scrape(context, path, host):
+    context.scrape = scrape(context.variant.url, path, host)
+    attach_text("scrape", f"{context.scrape.status_code}\n{context.scrape.text[:3000]}")
+
+
+@then("the scrape gets Prometheus metric lines")
+def step_scrape_lines(context):
+    assert context.scrape.status_code == 200, f"{context.scrape.status_code}: {context.scrape.text[:200]}"
+    assert "# TYPE" in context.scrape.text, context.scrape.text[:300]
 
 
 @then("that server's \"{path}\" page serves Prometheus metrics of its requests")

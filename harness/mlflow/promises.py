@@ -15,6 +15,7 @@ from harness.mlflow.artifacts import bucket_keys
 from harness.targets.base import Platform
 
 FOREIGN_HOST = "not-an-allowed-host.invalid"
+FOREIGN_ORIGIN = "https://not-an-allowed-origin.invalid"
 CREDENTIALS_IN_URI = re.compile(r"(://[^:/@]+:)[^@]+@")
 PROBE_PREFIX = "spec-probes"
 
@@ -48,15 +49,41 @@ def _status(server: Platform, host: str) -> int:
     return response.status_code
 
 
+def example_host(pattern: str, port: str) -> str:
+    """A Host header that the fnmatch pattern `pattern` accepts: a character class becomes its first
+    character, `*` the server's port (e.g. "172.1[6-9].*" -> "172.16.5000")."""
+    return re.sub(r"\[(.)[^\]]*\]", r"\1", pattern).replace("*", port)
+
+
 def _allowed_hosts(server: Platform, argument: str, value: str) -> Promise:
     port = server.mlflow_url.rsplit(":", 1)[-1]
-    hosts = [host.replace("*", port) for host in value.split(",")]
+    hosts = [example_host(host, port) for host in value.split(",")]
     refused = [f"{host} -> {status}" for host in hosts if (status := _status(server, host)) == 403]
     foreign = _status(server, FOREIGN_HOST)
     kept = not refused and foreign == 403
     evidence = (f"{len(hosts)} allowed hosts accepted, {FOREIGN_HOST} -> {foreign}" if kept
                 else f"refused: {refused}; {FOREIGN_HOST} -> {foreign} (must be 403)")
     return Promise(argument, "accepts requests for each allowed host and refuses any other", kept, evidence)
+
+
+def origin_status(url: str, origin: str) -> int:
+    """The status a browser's POST from `origin` gets (creating an experiment, as the UI does)."""
+    response = requests.post(f"{url}/api/2.0/mlflow/experiments/create", headers={"Origin": origin},
+                             json={"name": f"spec-cors-{uuid.uuid4().hex[:8]}"}, timeout=10)
+    return response.status_code
+
+
+def scrape(url: str, path: str, host: str) -> requests.Response:
+    """A GET shaped like Prometheus' scrape of a pod: addressed to the pod's IP in the Host header."""
+    return requests.get(f"{url}{path}", headers={"Host": host}, timeout=10)
+
+
+def _cors(server: Platform, argument: str, value: str) -> Promise:
+    allowed = {origin: origin_status(server.mlflow_url, origin) for origin in value.split(",")}
+    foreign = origin_status(server.mlflow_url, FOREIGN_ORIGIN)
+    kept = all(status == 200 for status in allowed.values()) and foreign == 403
+    return Promise(argument, "lets browsers on these origins save and refuses any other origin", kept,
+                   f"allowed: {allowed}; {FOREIGN_ORIGIN} -> {foreign} (must be 403)")
 
 
 def _backend(server: Platform, argument: str, value: str) -> Promise:
@@ -103,6 +130,8 @@ def probe(server: Platform) -> list[Promise]:
                                  f"{workers} uvicorn worker processes run"))
         elif flag == "--allowed-hosts":
             found.append(_allowed_hosts(server, argument, value))
+        elif flag == "--cors-allowed-origins":
+            found.append(_cors(server, argument, value))
         else:
             found.append(Promise(argument, "(unknown to the suite)", False,
                                  "no probe for this argument: add one in harness/mlflow/promises.py"))

@@ -1,5 +1,6 @@
-"""A second MLflow server started from the chart rendered with other values (metrics, basic auth), with the
-chart's own arguments, environment and auth-config init script, pointed at the local database and bucket."""
+"""An MLflow server started from the chart: the platform's own, or one rendered with other values (metrics,
+basic auth), with the chart's own arguments, environment and auth-config init script, pointed at the local
+database and bucket."""
 
 from __future__ import annotations
 
@@ -50,8 +51,12 @@ def _container_env(container: dict[str, Any], local_values: dict[str, str]) -> d
     return env
 
 
-def start_variant(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                  run_sql: Callable[[str], None], workdir: Path) -> VariantServer:
+def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
+                       run_sql: Callable[[str], None], workdir: Path, port: int | None = None,
+                       name: str | None = None) -> VariantServer:
+    """Render the chart with `overrides` and prepare its MLflow server on `port` (a free one when None): its
+    databases, auth config, arguments and environment. The caller owns it before it starts it, so that an
+    interrupt during the start still stops it."""
     admin_password = secrets.token_urlsafe(16) if overrides.get("mlflow.auth.enabled") == "true" else None
     if admin_password:
         overrides = {**overrides, "mlflow.auth.adminPassword": admin_password}
@@ -60,7 +65,9 @@ def start_variant(overrides: dict[str, str], database: Database, storage_env: di
     for path in CONTAINER_PATHS:
         (folder / path.strip("/").replace("/", "-")).mkdir(parents=True)
     local_values = {"MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port),
-                    "MLFLOW_DB_PASSWORD": database.password, "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
+                    "MLFLOW_DB_USER": database.user, "MLFLOW_DB_NAME": database.name,
+                    "MLFLOW_DB_PASSWORD": database.password, "PGPASSWORD": database.password,
+                    "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16), **storage_env}
     # What the PostgreSQL pod's init scripts create (the auth database), created here the same way.
     for config_map in rendered.of_kind("ConfigMap"):
@@ -76,9 +83,8 @@ def start_variant(overrides: dict[str, str], database: Database, storage_env: di
                 raise ServiceFailed(f"the chart's auth-config script failed: {done.stderr.strip()}")
     env = _container_env(chart.mlflow_container(rendered), local_values)
     env = {key: _fill(value, env, folder) for key, value in env.items()}
-    port = claim_port(None, "an MLflow server variant")
+    port = port or claim_port(None, "an MLflow server variant")
     args = [_fill(arg, env, folder) for arg in chart.mlflow_server_args(rendered, env, LOOPBACK, port)]
-    server = MlflowServer(workdir, args, port, env, name=f"mlflow-server-{folder.name}")
-    server.start()
+    server = MlflowServer(workdir, args, port, env, name=name or f"mlflow-server-{folder.name}")
     username = overrides.get("mlflow.auth.adminUsername", "admin")
     return VariantServer(server, (username, admin_password) if admin_password else None)

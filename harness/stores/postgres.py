@@ -68,8 +68,8 @@ class PostgresService:
         self._process.start()
         self._process.wait_ready(lambda: self.query("select 1"), f"PostgreSQL on port {self.port}", 30)
 
-    def create_database(self, name: str, user: str) -> Database:
-        password = secrets.token_urlsafe(18)
+    def create_database(self, name: str, user: str, password: str | None = None) -> Database:
+        password = password or secrets.token_urlsafe(18)
         self.execute(f'CREATE ROLE "{user}" LOGIN PASSWORD %s', (password,))
         self.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
         return Database("127.0.0.1", self.port, name, user, password)

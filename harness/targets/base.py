@@ -50,8 +50,9 @@ class Target(abc.ABC):
     def _start_platform(self) -> Platform:
         """Bring up PostgreSQL, the artifact store and the MLflow server."""
 
-    def mlflow_variant(self, overrides: dict[str, str]) -> VariantServer:
-        """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes)."""
+    def mlflow_variant(self, overrides: dict[str, str], database_password: str | None = None) -> VariantServer:
+        """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes), on a
+        database of its own with `database_password` when one is given."""
         raise SuiteError(f"the {self.name} target does not start MLflow server variants")
 
     def stop_variant(self, variant: VariantServer) -> None:

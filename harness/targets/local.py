@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -16,12 +17,12 @@ from harness.config import RunConfig
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.server import MlflowServer
-from harness.mlflow.variant import VariantServer, start_variant
+from harness.mlflow.variant import VariantServer, variant_from_chart
 from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
-from harness.system.ports import LOOPBACK, claim_port
+from harness.system.ports import claim_port
 from harness.targets.base import Platform, Target
 
 
@@ -53,9 +54,8 @@ class LocalTarget(Target):
             for bucket in buckets:
                 self._s3.client().create_bucket(Bucket=bucket)
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
-            args = chart_server_args(rendered, database, mlflow_port)
-            self._mlflow = MlflowServer(self.workdir, args, mlflow_port, {
-                **self._s3.server_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+            self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self._run_sql, self.workdir,
+                                              port=mlflow_port, name="mlflow-server").server
             self._mlflow.start()
         postgres, mlflow = self._postgres, self._mlflow
         return Platform(
@@ -80,15 +80,24 @@ class LocalTarget(Target):
                     "which this machine cannot reach); on a cluster the chart fetches it")
         return None
 
-    def mlflow_variant(self, overrides: dict[str, str]) -> VariantServer:
+    def mlflow_variant(self, overrides: dict[str, str], database_password: str | None = None) -> VariantServer:
         self.platform()
         assert self._postgres is not None and self._database is not None and self._s3 is not None
-        postgres = self._postgres
-        with progress.step(f"starting an MLflow server from the chart with {overrides}"):
-            variant = start_variant(overrides, self._database, self._s3.server_env(),
-                                    lambda sql: postgres.execute(sql), self.workdir)
-        self._variants.append(variant)
+        database = self._database
+        if database_password is not None:
+            name = f"mlflow_{secrets.token_hex(4)}"
+            database = self._postgres.create_database(name, name, database_password)
+        with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}"):
+            variant = variant_from_chart({**overrides, "mlflow.postgresql.database": database.name,
+                                          "mlflow.postgresql.username": database.user},
+                                         database, self._s3.server_env(), self._run_sql, self.workdir)
+            self._variants.append(variant)
+            variant.server.start()
         return variant
+
+    def _run_sql(self, sql: str) -> None:
+        assert self._postgres is not None
+        self._postgres.execute(sql)
 
     def stop_variant(self, variant: VariantServer) -> None:
         variant.server.stop()
@@ -132,11 +141,3 @@ class LocalTarget(Target):
         self._mlflow = self._s3 = self._postgres = None
         self._platform = None
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def chart_server_args(rendered: chart.Rendered, database: Database, port: int) -> list[str]:
-    """The `mlflow server` arguments the chart renders, pointed at the local database and port, so that a
-    wrong flag in the chart fails here too."""
-    env = {"MLFLOW_DB_USER": database.user, "MLFLOW_DB_PASSWORD": database.password,
-           "MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port), "MLFLOW_DB_NAME": database.name}
-    return chart.mlflow_server_args(rendered, env, LOOPBACK, port)

@@ -151,7 +151,23 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if .Values.mlflow.ingress.enabled }}
 {{- $hosts = append $hosts .Values.mlflow.ingress.host }}
 {{- end }}
+{{- if .Values.mlflow.metrics.enabled }}
+{{- /* Prometheus scrapes a pod by its IP (Host: <pod-ip>:<port>): the private ranges pods get addresses from */}}
+{{- $hosts = concat $hosts (list "10.*" "192.168.*" "172.1[6-9].*" "172.2[0-9].*" "172.3[01].*") }}
+{{- end }}
 {{- concat $hosts .Values.mlflow.allowedHosts | join "," }}
+{{- end }}
+
+{{/* Origins whose browsers may call the API: the Ingress host (the UI served through it) and extra ones */}}
+{{- define "spark-standalone.mlflowCorsOrigins" -}}
+{{- $origins := list }}
+{{- if .Values.mlflow.ingress.enabled }}
+{{- $origins = append $origins (printf "https://%s" .Values.mlflow.ingress.host) }}
+{{- if not .Values.mlflow.ingress.tls.enabled }}
+{{- $origins = append $origins (printf "http://%s" .Values.mlflow.ingress.host) }}
+{{- end }}
+{{- end }}
+{{- concat $origins .Values.mlflow.corsAllowedOrigins | join "," }}
 {{- end }}
 
 {{/* Checks that give a clear message instead of a broken release */}}
