@@ -109,3 +109,26 @@ def test_the_real_chart_renders_the_mlflow_server_with_proxied_artifacts():
 def test_an_unsupported_version_is_refused_before_helm_runs():
     with pytest.raises(Exception, match="unknown Spark version '3.4.0'"):
         chart.render("standalone-submit", "3.4.0")
+
+
+def test_the_schema_declares_every_default_value_so_only_typos_are_refused():
+    import json
+
+    import yaml
+
+    schema = json.loads((chart.CHART_DIR / "values.schema.json").read_text())
+    missing = []
+
+    def walk(node_schema: dict, values: dict, path: str) -> None:
+        if node_schema.get("additionalProperties") is not False:
+            return  # a free-form map (images, extraConf, resources, ...)
+        for key, value in values.items():
+            declared = node_schema.get("properties", {}).get(key)
+            if declared is None:
+                missing.append(f"{path}{key}")
+            elif isinstance(value, dict):
+                walk(declared, value, f"{path}{key}.")
+
+    walk(schema, yaml.safe_load((chart.CHART_DIR / "values.yaml").read_text()), "")
+    assert missing == []
+    assert schema["additionalProperties"] is False and schema["properties"]["mlflow"]["additionalProperties"] is False
