@@ -123,6 +123,24 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     Then an Ingress routes "mlflow.example.org" to the MLflow Service over TLS
     And the MLflow server accepts the host "mlflow.example.org"
 
+  # What only a cluster would show (render checks: nothing of it can run here)
+
+  Scenario: The Spark client pod's driver advertises the pod's IP to its executors
+    When the chart is rendered for Spark 4.1.1 in k8s mode
+    Then the spark-client container sets SPARK_LOCAL_IP and SPARK_LOCAL_HOSTNAME to the pod's IP
+
+  Scenario: Executors on Kubernetes get a writable /tmp under their read-only root
+    When the chart is rendered for Spark 4.1.1 in k8s mode
+    Then the executor pod template mounts a writable volume at /tmp
+
+  Scenario: GPU workers tolerate the taint of GPU nodes
+    When the chart is rendered for Spark 4.1.1 in gpu mode
+    Then the GPU workers tolerate the "nvidia.com/gpu" taint
+
+  Scenario: The artifacts' volume outlives helm uninstall, like the database's
+    When the chart is rendered for Spark 4.1.1 in standalone-submit mode
+    Then MinIO's volume claim is kept by helm uninstall
+
   # What the chart renders is what the platform runs, and each argument does what it promises
 
   Scenario: The running MLflow server keeps the promise of every argument the chart renders

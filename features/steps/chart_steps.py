@@ -187,3 +187,31 @@ def step_probe_promises(context):
 def step_promises_kept(context):
     broken = [p.line() for p in context.promises if not p.kept]
     assert context.promises and not broken, "\n".join(broken)
+
+
+@then("the spark-client container sets SPARK_LOCAL_IP and SPARK_LOCAL_HOSTNAME to the pod's IP")
+def step_client_advertises_ip(context):
+    container = context.rendered.container("spark-client", "client")
+    pod_ip = next(e for e in container["env"] if e["name"] == "POD_IP")
+    assert pod_ip["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP", pod_ip
+    env = chart.env_values(container)
+    assert env.get("SPARK_LOCAL_IP") == env.get("SPARK_LOCAL_HOSTNAME") == "$(POD_IP)", env
+
+
+@then("the executor pod template mounts a writable volume at /tmp")
+def step_executor_tmp(context):
+    template = context.rendered.executor_pod_template()["spec"]
+    mounts = chart.writable_mounts(template, "spark-kubernetes-executor")
+    assert mounts.get("/tmp") == "emptyDir", mounts
+
+
+@then('the GPU workers tolerate the "{taint}" taint')
+def step_gpu_tolerations(context, taint):
+    tolerations = context.rendered.workload("spark-worker")["spec"]["template"]["spec"].get("tolerations", [])
+    assert any(t["key"] == taint and t.get("operator") == "Exists" for t in tolerations), tolerations
+
+
+@then("MinIO's volume claim is kept by helm uninstall")
+def step_minio_pvc_kept(context):
+    claim = context.rendered.named("PersistentVolumeClaim", "-minio")
+    assert claim["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep", claim["metadata"]

@@ -108,6 +108,10 @@ class Rendered:
             raise LookupError(f"expected one workload of component {component}, found {len(found)}")
         return found[0]
 
+    def executor_pod_template(self) -> dict[str, Any]:
+        """The pod template Spark on Kubernetes gives its executors (k8s modes)."""
+        return dict(yaml.safe_load(self.named("ConfigMap", "-spark-conf")["data"]["executor-pod.yaml"]))
+
     def container(self, component: str, name: str) -> dict[str, Any]:
         pod = self.workload(component)["spec"]["template"]["spec"]
         return next(c for c in pod["containers"] + pod.get("initContainers", []) if c["name"] == name)
@@ -173,6 +177,19 @@ def iceberg_catalogs(rendered: Rendered) -> dict[str, dict[str, str]]:
              if key.startswith("spark.sql.catalog.") and value == ICEBERG_CATALOG_CLASS]
     return {name: {key.removeprefix(f"spark.sql.catalog.{name}."): value for key, value in conf.items()
                    if key.startswith(f"spark.sql.catalog.{name}.")} for name in names}
+
+
+def env_values(container: dict[str, Any]) -> dict[str, str]:
+    """A container's literal environment values (values from Secrets or fields are left out)."""
+    return {entry["name"]: str(entry["value"]) for entry in container.get("env", []) if "value" in entry}
+
+
+def writable_mounts(pod: dict[str, Any], container_name: str) -> dict[str, str]:
+    """mountPath -> volume kind of the container's writable mounts."""
+    kinds = {volume["name"]: next(key for key in volume if key != "name") for volume in pod.get("volumes", [])}
+    container = next(c for c in pod["containers"] if c["name"] == container_name)
+    return {mount["mountPath"]: kinds.get(mount["name"], "?") for mount in container.get("volumeMounts", [])
+            if not mount.get("readOnly")}
 
 
 def token_mounting_components(rendered: Rendered) -> set[str]:
