@@ -112,6 +112,12 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     And the MLflow admin password comes from a Secret
 
   @seed-003-production
+  Scenario: Basic auth from an existing Secret reads the admin password and the Flask key under their configured names
+    When the chart is rendered with mlflow.auth.enabled=true,mlflow.auth.existingSecret=mine,mlflow.auth.existingSecretKeys.adminPassword=pw,mlflow.auth.existingSecretKeys.flaskSecretKey=fk
+    Then the MLflow server reads "MLFLOW_AUTH_ADMIN_PASSWORD" from key "pw" of Secret "mine"
+    And the MLflow server reads "MLFLOW_FLASK_SERVER_SECRET_KEY" from key "fk" of Secret "mine"
+
+  @seed-003-production
   Scenario: Metrics expose /metrics to a ServiceMonitor
     When the chart is rendered with mlflow.metrics.enabled=true,mlflow.metrics.serviceMonitor.enabled=true
     Then the MLflow server runs with "--expose-prometheus=/tmp/prometheus"

@@ -12,10 +12,13 @@ Feature: The chart's production options work on a real MLflow server
     When a client makes a tracking call to that server
     Then that server's "/metrics" page serves Prometheus metrics of its requests
 
+  # The MLflow pod creates the auth database itself when it is missing: auth can be turned on for a platform
+  # whose PostgreSQL already exists, or an external one (no first-boot script is relied on).
   Scenario: With basic auth on, the MLflow API refuses requests without credentials
     Given an MLflow server started from the chart with mlflow.auth.enabled=true
     Then a tracking call to that server without credentials is refused with status 401
     And the same call with the admin's credentials from the Secret succeeds
+    And the platform's PostgreSQL holds the auth database "mlflow_auth"
 
   # Found by trying the chart as a user on a cluster would (each failed on the chart before it was fixed)
 

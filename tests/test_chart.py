@@ -97,6 +97,9 @@ def test_default_value_passwords_are_found(tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text("db:\n  password: mlflow123\n  existingSecret: ''\nauth:\n  adminPassword: ''\n")
     assert chart.default_value_passwords(values) == ["db.password=mlflow123"]
+    names = tmp_path / "names.yaml"
+    names.write_text("auth:\n  existingSecretKeys: {adminPassword: admin-password}\n  adminPassword: hunter2\n")
+    assert chart.default_value_passwords(names) == ["auth.adminPassword=hunter2"]
 
 
 def test_the_real_chart_renders_the_mlflow_server_with_proxied_artifacts():

@@ -215,3 +215,9 @@ def step_gpu_tolerations(context, taint):
 def step_minio_pvc_kept(context):
     claim = context.rendered.named("PersistentVolumeClaim", "-minio")
     assert claim["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep", claim["metadata"]
+
+
+@then('the MLflow server reads "{variable}" from key "{key}" of Secret "{secret}"')
+def step_env_from_secret(context, variable, key, secret):
+    env = {e["name"]: e for e in chart.mlflow_container(context.rendered)["env"]}
+    assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": secret, "key": key}, env[variable]

@@ -7,6 +7,7 @@ from harness.mlflow.api import API, MlflowApi
 from harness.mlflow.promises import origin_status, scrape
 from harness.world import unique_name
 from support.reporting import attach_text
+from support.scenario import world
 
 
 @given("an MLflow server started from the chart with {values}")
@@ -81,3 +82,9 @@ def step_admin_accepted(context):
     assert context.variant.admin is not None
     experiments = MlflowApi(context.variant.url, auth=context.variant.admin).search_experiments()
     assert any(e["name"] == "Default" for e in experiments), experiments
+
+
+@then('the platform\'s PostgreSQL holds the auth database "{name}"')
+def step_auth_database(context, name):
+    rows = world(context).platform.backend_query("SELECT datname FROM pg_database WHERE datname = %s", (name,))
+    assert rows == [(name,)], f"databases named {name}: {rows}"

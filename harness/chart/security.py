@@ -76,13 +76,15 @@ def plaintext_secrets(rendered: Rendered) -> list[str]:
 
 
 def default_value_passwords(values_path: Path = CHART_DIR / "values.yaml") -> list[str]:
-    """Keys of values.yaml that name a password or key and carry a non-empty value."""
+    """Keys of values.yaml that name a password or key and carry a non-empty value. A map whose name ends in
+    "Keys" (existingSecretKeys) holds the key names of a Secret, not secrets."""
     found = []
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
+                if not (isinstance(value, dict) and str(key).endswith("Keys")):
+                    walk(value, f"{path}.{key}" if path else str(key))
         elif re.search(r"password|secretkey|accesskey|token", path.rsplit(".", 1)[-1], re.IGNORECASE) and node:
             found.append(f"{path}={node}")
 

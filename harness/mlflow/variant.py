@@ -4,12 +4,14 @@ database and bucket."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from harness import chart
 from harness.errors import ServiceFailed
@@ -19,6 +21,10 @@ from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
 
 CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")  # volumes of the pod that become folders of the run here
+# Init containers of the MLflow pod that prepare what the server needs (the others wait for services that the
+# local target has already started).
+LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config")
+INTERPRETERS = {"python": sys.executable, "sh": "sh"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,16 @@ def _fill(text: str, env: dict[str, str], folder: Path) -> str:
     return re.sub(pattern, lambda m: str(folder / m.group(0).strip("/").replace("/", "-")), text)
 
 
+def run_init_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> None:
+    """Run an init container's own script here, with its environment (local values filled in)."""
+    interpreter = INTERPRETERS[container["command"][0]]
+    script = _fill(container["args"][0], env, folder)
+    done = subprocess.run([interpreter, *container["command"][1:], script], capture_output=True, text=True,
+                          env={**os.environ, **env}, check=False, timeout=120)
+    if done.returncode != 0:
+        raise ServiceFailed(f"the chart's init container {container['name']} failed: {done.stderr.strip()[-500:]}")
+
+
 def _container_env(container: dict[str, Any], local_values: dict[str, str]) -> dict[str, str]:
     """The container's environment: the local value for what points at a service or comes from a Secret,
     the rendered value for everything else."""
@@ -52,7 +68,7 @@ def _container_env(container: dict[str, Any], local_values: dict[str, str]) -> d
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                       run_sql: Callable[[str], None], workdir: Path, port: int | None = None,
+                       workdir: Path, port: int | None = None,
                        name: str | None = None) -> VariantServer:
     """Render the chart with `overrides` and prepare its MLflow server on `port` (a free one when None): its
     databases, auth config, arguments and environment. The caller owns it before it starts it, so that an
@@ -69,18 +85,10 @@ def variant_from_chart(overrides: dict[str, str], database: Database, storage_en
                     "MLFLOW_DB_PASSWORD": database.password, "PGPASSWORD": database.password,
                     "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16), **storage_env}
-    # What the PostgreSQL pod's init scripts create (the auth database), created here the same way.
-    for config_map in rendered.of_kind("ConfigMap"):
-        if config_map["metadata"]["name"].endswith("-postgresql-init"):
-            for sql in config_map["data"].values():
-                run_sql(sql)
     pod = rendered.named("Deployment", "-mlflow")["spec"]["template"]["spec"]
     for init in pod.get("initContainers", []):
-        if init["name"] == "render-auth-config":
-            script = _fill(init["args"][0], _container_env(init, local_values), folder)
-            done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise ServiceFailed(f"the chart's auth-config script failed: {done.stderr.strip()}")
+        if init["name"] in LOCAL_INIT_CONTAINERS:
+            run_init_container(init, _container_env(init, local_values), folder)
     env = _container_env(chart.mlflow_container(rendered), local_values)
     env = {key: _fill(value, env, folder) for key, value in env.items()}
     port = port or claim_port(None, "an MLflow server variant")

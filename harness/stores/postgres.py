@@ -70,7 +70,8 @@ class PostgresService:
 
     def create_database(self, name: str, user: str, password: str | None = None) -> Database:
         password = password or secrets.token_urlsafe(18)
-        self.execute(f'CREATE ROLE "{user}" LOGIN PASSWORD %s', (password,))
+        # CREATEDB: the chart's MLflow pod creates the auth database itself when it is missing.
+        self.execute(f'CREATE ROLE "{user}" LOGIN CREATEDB PASSWORD %s', (password,))
         self.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
         return Database("127.0.0.1", self.port, name, user, password)
 

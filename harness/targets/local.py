@@ -54,7 +54,7 @@ class LocalTarget(Target):
             for bucket in buckets:
                 self._s3.client().create_bucket(Bucket=bucket)
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
-            self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self._run_sql, self.workdir,
+            self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir,
                                               port=mlflow_port, name="mlflow-server").server
             self._mlflow.start()
         postgres, mlflow = self._postgres, self._mlflow
@@ -90,14 +90,10 @@ class LocalTarget(Target):
         with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}"):
             variant = variant_from_chart({**overrides, "mlflow.postgresql.database": database.name,
                                           "mlflow.postgresql.username": database.user},
-                                         database, self._s3.server_env(), self._run_sql, self.workdir)
+                                         database, self._s3.server_env(), self.workdir)
             self._variants.append(variant)
             variant.server.start()
         return variant
-
-    def _run_sql(self, sql: str) -> None:
-        assert self._postgres is not None
-        self._postgres.execute(sql)
 
     def stop_variant(self, variant: VariantServer) -> None:
         variant.server.stop()
