@@ -188,3 +188,11 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- fail "mlflow.metrics.serviceMonitor.enabled=true needs mlflow.metrics.enabled=true (the server must expose /metrics)" }}
 {{- end }}
 {{- end }}
+
+{{/* Pull secrets for every pod the chart runs */}}
+{{- define "spark-standalone.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
