@@ -6,6 +6,8 @@ TARGET ?= local
 BEHAVE_ARGS ?=
 RESULTS := reports/allure-results
 REPORT := reports/allure-report
+# Allure results for the report, pretty progress on the terminal ("-" is stdout).
+FORMATS := -f allure_behave.formatter:AllureFormatter -o $(RESULTS) -f pretty -o -
 
 .PHONY: setup runtimes acceptance report unit test bench clean
 
@@ -15,7 +17,7 @@ setup:
 ## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
 acceptance: setup
 	@rm -rf $(RESULTS); status=0; \
-	$(VENV)/behave -D target=$(TARGET) $(BEHAVE_ARGS) || status=$$?; \
+	$(VENV)/behave -D target=$(TARGET) $(FORMATS) $(BEHAVE_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory report; \
 	exit $$status
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
