@@ -47,8 +47,15 @@ class LocalSparkPool:
         self.gpu_kind = gpu_kind
         self._clusters: dict[str, SparkStandalone] = {}
         self._connect: dict[str, SparkConnectServer] = {}
+        self._sites: dict[tuple[str, str], LocalSparkSite] = {}
 
     def site(self, mode: str, version: str) -> "LocalSparkSite":
+        """The site of a mode and version, made once per run (the chart is rendered and translated once)."""
+        if (mode, version) not in self._sites:
+            self._sites[(mode, version)] = self._new_site(mode, version)
+        return self._sites[(mode, version)]
+
+    def _new_site(self, mode: str, version: str) -> "LocalSparkSite":
         cluster = self._cluster(version)
         connect = self._connect_server(cluster) if mode.startswith("connect-") else None
         rendered = chart.render(mode, version)
@@ -99,6 +106,7 @@ class LocalSparkPool:
             service.stop()
         self._connect.clear()
         self._clusters.clear()
+        self._sites.clear()
 
 
 class LocalSparkSite(SparkSite):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.chart import Rendered
+from harness.chart import Rendered, iceberg_catalogs
 from harness.errors import SuiteError
 from harness.spark.jobs.jobcommon import RESULT_PREFIX
 from harness.system.process import ManagedProcess, tail
@@ -81,13 +81,12 @@ class IcebergCatalog:
 
     @classmethod
     def from_chart(cls, rendered: Rendered, database_uri: str) -> "IcebergCatalog":
-        conf = rendered.spark_conf()
-        names = [key.split(".")[3] for key, value in conf.items()
-                 if key.startswith("spark.sql.catalog.") and value == "org.apache.iceberg.spark.SparkCatalog"]
-        if len(names) != 1:
-            raise SuiteError(f"the chart configures {len(names)} Iceberg catalogs for this mode, expected one",
+        catalogs = iceberg_catalogs(rendered)
+        if len(catalogs) != 1:
+            raise SuiteError(f"the chart configures {len(catalogs)} Iceberg catalogs for this mode, expected one",
                              "render the chart in iceberg mode")
-        return cls(names[0], database_uri, conf[f"spark.sql.catalog.{names[0]}.warehouse"])
+        (name, settings), = catalogs.items()
+        return cls(name, database_uri, settings["warehouse"])
 
     def args(self) -> list[str]:
         return ["--catalog-name", self.name, "--catalog-uri", self.uri, "--warehouse", self.warehouse]

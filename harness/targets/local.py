@@ -96,7 +96,7 @@ class LocalTarget(Target):
         return variant
 
     def stop_variant(self, variant: VariantServer) -> None:
-        variant.server.stop()
+        super().stop_variant(variant)
         if variant in self._variants:
             self._variants.remove(variant)
 
