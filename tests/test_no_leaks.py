@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,17 +82,53 @@ def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp):
     assert list(private_tmp.iterdir()) == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, sig):
+def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals) -> None:
+    """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
+    check that nothing it started survives."""
     marker = uuid.uuid4().hex
-    behave = _start_behave(suite_copy, marker, private_tmp)
+    behave = _start_behave(features, marker, tmp)
     assert behave.stdout is not None
     for line in behave.stdout:
-        if "starting the MLflow server" in line:
+        if progress_line in line:
             break
-    # The MLflow server is starting: its processes exist and must still be cleaned up.
-    wait_for(lambda: any("mlflow" in s for s in _survivors(marker)), "the MLflow server process", 30)
+    wait_for(lambda: any("mlflow" in s for s in _survivors(marker)), "the MLflow server processes", 60)
     behave.send_signal(sig)
     behave.communicate(timeout=120)
+    assert _survivors(marker) == []
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, sig):
+    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig)
+
+
+PRODUCTION_FEATURE = """
+Feature: A run interrupted while the production deployment starts
+  Scenario: The deployment starts
+    Given the production deployment runs 2 MLflow replicas behind the balancer
+"""
+
+
+def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp):
+    """Its second PostgreSQL, S3 store, haproxy and both replicas are all stopped."""
+    (suite_copy / "fails.feature").unlink()
+    (suite_copy / "production.feature").write_text(PRODUCTION_FEATURE)
+    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT)
+
+
+def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp):
+    marker = uuid.uuid4().hex
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(private_tmp)}
+        done = subprocess.run([str(BEHAVE), str(suite_copy), "-f", "plain", "--no-color", "-D", f"mlflow_port={port}"],
+                              cwd=suite_copy.parent, env=env, capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Traceback" not in output, output
+    assert output.count(f"ABORTED: port {port} for the MLflow server is already in use") == 1, output
     assert _survivors(marker) == []
     assert list(private_tmp.iterdir()) == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import parse
 
+from harness.errors import SuiteError
 from harness.targets import Target
 from harness.world import ScenarioWorld
 
@@ -14,10 +15,23 @@ SPARK_CELL_STEP = "the platform runs Spark {version} in {mode} mode"
 _CELL = parse.compile(SPARK_CELL_STEP)
 
 
+T = TypeVar("T")
+
+
+def started_or_abort(context: Any, start: Callable[[], T]) -> T:
+    """What `start` brings up (a shared platform); if it cannot start, the whole run stops here with the one
+    line that says why, instead of every later scenario failing with the same traceback."""
+    try:
+        return start()
+    except SuiteError as problem:
+        context.abort(str(problem))
+        raise AssertionError(str(problem)) from None
+
+
 def world(context: Any) -> ScenarioWorld:
     """The scenario's world; starting the platform (once per run) the first time any scenario asks."""
     if context.world is None:
-        context.world = ScenarioWorld(context.target.platform(), context.scenario.name)
+        context.world = ScenarioWorld(started_or_abort(context, context.target.platform), context.scenario.name)
     return context.world
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 API = "/api/2.0/mlflow"
+ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 
 
 class ApiError(Exception):
@@ -42,10 +43,13 @@ class Run:
 
 
 class MlflowApi:
-    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, timeout: float = 30,
+                 verify: str | bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.session.auth = auth
+        # Passed with every request: a session-level CA file loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = verify
         self.timeout = timeout
         self.latencies_ms: dict[str, list[float]] = defaultdict(list)
         self.last_response: dict[str, Any] | str | None = None
@@ -53,7 +57,8 @@ class MlflowApi:
     # -- transport ---------------------------------------------------------------------------------
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        response = self.session.request(method, self.base_url + path, timeout=self.timeout, verify=self.verify,
+                                        **kwargs)
         self.latencies_ms[f"{method} {path}"].append((time.perf_counter() - started) * 1000)
         try:
             body: Any = response.json()
@@ -150,6 +155,15 @@ class MlflowApi:
     def dataset_inputs(self, run_id: str) -> list[dict[str, str]]:
         body = self.call("GET", f"{API}/runs/get", params={"run_id": run_id})
         return [entry["dataset"] for entry in body["run"].get("inputs", {}).get("dataset_inputs", [])]
+
+    def metric_history(self, run_id: str, key: str) -> list[dict[str, Any]]:
+        body = self.call("GET", f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": key,
+                                                                       "max_results": 25000})
+        return list(body.get("metrics", []))
+
+    def upload_artifact(self, run: Run, path: str, data: bytes) -> None:
+        """PUT a file into the run's artifacts through the server's artifact proxy (--serve-artifacts)."""
+        self.call("PUT", f"{ARTIFACTS_API}/{run.experiment_id}/{run.run_id}/artifacts/{path}", data=data)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[str]:
         params = {"run_id": run_id, **({"path": path} if path else {})}

@@ -34,6 +34,7 @@ class MlflowServer:
         return [str(Path(sys.executable).with_name("mlflow")), *self.server_args]
 
     def start(self) -> None:
+        self.stop()  # what is left of a killed server
         self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
         self._process.start()
         self._process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
@@ -55,6 +56,21 @@ class MlflowServer:
     def healthy(self) -> bool:
         response = requests.get(f"{self.url}/health", timeout=2)
         return response.status_code == 200 and response.text.strip() == "OK"
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
+
+    def pids(self) -> set[int]:
+        """Process ids of the server and its workers: unchanged ids mean the server was not restarted."""
+        if self._process is None or self._process.pid is None:
+            return set()
+        root = psutil.Process(self._process.pid)
+        return {root.pid, *(child.pid for child in root.children(recursive=True))}
+
+    def kill(self) -> None:
+        """SIGKILL the server's process group; start() or stop() reaps it afterwards."""
+        if self._process:
+            self._process.kill()
 
     def stop(self) -> None:
         if self._process:

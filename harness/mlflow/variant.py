@@ -23,7 +23,7 @@ from harness.stores.postgres import Database
 CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")  # volumes of the pod that become folders of the run here
 # Init containers of the MLflow pod that prepare what the server needs (the others wait for services that the
 # local target has already started).
-LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config")
+LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config", "migrate-database")
 INTERPRETERS = {"python": sys.executable, "sh": "sh"}
 
 
@@ -67,17 +67,36 @@ def _container_env(container: dict[str, Any], local_values: dict[str, str]) -> d
     return env
 
 
-def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                       workdir: Path, port: int | None = None,
-                       name: str | None = None) -> VariantServer:
-    """Render the chart with `overrides` and prepare its MLflow server on `port` (a free one when None): its
-    databases, auth config, arguments and environment. The caller owns it before it starts it, so that an
-    interrupt during the start still stops it."""
+@dataclass(frozen=True)
+class ChartPod:
+    """The chart's MLflow pod made local: its init containers already run, its arguments and environment with
+    local values. Every server made from it shares its secrets, as the replicas of one Deployment do."""
+
+    rendered: chart.Rendered
+    env: dict[str, str]
+    folder: Path
+    workdir: Path
+    admin: tuple[str, str] | None
+
+    @property
+    def replicas(self) -> int:
+        return int(self.rendered.named("Deployment", "-mlflow")["spec"]["replicas"])
+
+    def server(self, port: int | None = None, name: str | None = None) -> MlflowServer:
+        port = port or claim_port(None, "an MLflow server")
+        args = [_fill(arg, self.env, self.folder)
+                for arg in chart.mlflow_server_args(self.rendered, self.env, LOOPBACK, port)]
+        return MlflowServer(self.workdir, args, port, self.env, name=name or f"mlflow-server-{self.folder.name}")
+
+
+def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
+                   workdir: Path) -> ChartPod:
+    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment."""
     admin_password = secrets.token_urlsafe(16) if overrides.get("mlflow.auth.enabled") == "true" else None
     if admin_password:
         overrides = {**overrides, "mlflow.auth.adminPassword": admin_password}
     rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], overrides)
-    folder = workdir / f"mlflow-variant-{secrets.token_hex(4)}"
+    folder = workdir / f"mlflow-pod-{secrets.token_hex(4)}"
     for path in CONTAINER_PATHS:
         (folder / path.strip("/").replace("/", "-")).mkdir(parents=True)
     local_values = {"MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port),
@@ -91,8 +110,14 @@ def variant_from_chart(overrides: dict[str, str], database: Database, storage_en
             run_init_container(init, _container_env(init, local_values), folder)
     env = _container_env(chart.mlflow_container(rendered), local_values)
     env = {key: _fill(value, env, folder) for key, value in env.items()}
-    port = port or claim_port(None, "an MLflow server variant")
-    args = [_fill(arg, env, folder) for arg in chart.mlflow_server_args(rendered, env, LOOPBACK, port)]
-    server = MlflowServer(workdir, args, port, env, name=name or f"mlflow-server-{folder.name}")
     username = overrides.get("mlflow.auth.adminUsername", "admin")
-    return VariantServer(server, (username, admin_password) if admin_password else None)
+    return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
+
+
+def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
+                       workdir: Path, port: int | None = None,
+                       name: str | None = None) -> VariantServer:
+    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None). The caller
+    owns it before it starts it, so that an interrupt during the start still stops it."""
+    pod = pod_from_chart(overrides, database, storage_env, workdir)
+    return VariantServer(pod.server(port, name), pod.admin)

@@ -50,13 +50,9 @@ class PostgresService:
                               check=True).stdout.strip()
 
     def start(self) -> None:
-        for folder in (self.data_dir, self.socket_dir):
-            folder.mkdir(parents=True)
-            if self._as_user:
-                shutil.chown(folder, self._as_user, self._as_user)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._run_as_owner([str(self._bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
+        """Create the cluster on first start; a later start (after stop) serves the same data again."""
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._init_cluster()
         self._process = ManagedProcess(
             name="PostgreSQL",
             argv=[str(self._bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
@@ -67,6 +63,15 @@ class PostgresService:
         )
         self._process.start()
         self._process.wait_ready(lambda: self.query("select 1"), f"PostgreSQL on port {self.port}", 30)
+
+    def _init_cluster(self) -> None:
+        for folder in (self.data_dir, self.socket_dir):
+            folder.mkdir(parents=True)
+            if self._as_user:
+                shutil.chown(folder, self._as_user, self._as_user)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._run_as_owner([str(self._bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
 
     def create_database(self, name: str, user: str, password: str | None = None) -> Database:
         password = password or secrets.token_urlsafe(18)
@@ -89,6 +94,9 @@ class PostgresService:
 
     def query(self, sql: str, params: tuple[Any, ...] = (), database: str = "postgres") -> list[tuple[Any, ...]]:
         return fetch_all(self.connect(database), sql, params)
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
 
     def stop(self) -> None:
         if self._process:

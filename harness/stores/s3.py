@@ -42,6 +42,11 @@ class S3Service:
                             aws_secret_access_key=SECRET_KEY, region_name=REGION,
                             config=Config(retries={"max_attempts": 2}))
 
+    def create_buckets(self, names: list[str]) -> None:
+        client = self.client()
+        for name in names:
+            client.create_bucket(Bucket=name)
+
     def server_env(self) -> dict[str, str]:
         """What a server (MLflow, Spark) needs to reach this store."""
         return {"MLFLOW_S3_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,

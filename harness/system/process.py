@@ -86,6 +86,15 @@ class ManagedProcess:
                 self.log_path,
             ) from None
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a node failure or the OOM killer would. Returns at
+        once; stop() reaps what is left."""
+        if self._popen is not None:
+            try:
+                os.killpg(self._popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM the process group, then SIGKILL whatever is left. Safe to call twice."""
         if self._popen is None:

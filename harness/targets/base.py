@@ -11,6 +11,7 @@ from typing import Any, Callable
 from harness.config import RunConfig
 from harness.errors import SuiteError
 from harness.mlflow.variant import VariantServer
+from harness.production.stack import ProductionStack
 from harness.spark.site import SparkSite
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class Target(abc.ABC):
         """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes), on a
         database of its own with `database_password` when one is given."""
         raise SuiteError(f"the {self.name} target does not start MLflow server variants")
+
+    def production_deployment(self) -> ProductionStack:
+        """Seed 003's deployment (two replicas behind a balancer with TLS) on stores of its own, started on
+        first use and shared by later scenarios (@needs-local-processes)."""
+        raise SuiteError(f"the {self.name} target does not run the production deployment as local processes")
 
     def stop_variant(self, variant: VariantServer) -> None:
         """Stop a variant server at the end of the scenario that started it."""

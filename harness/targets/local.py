@@ -18,6 +18,7 @@ from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import VariantServer, variant_from_chart
+from harness.production.stack import ProductionStack
 from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
 from harness.stores.postgres import Database, PostgresService
@@ -39,6 +40,8 @@ class LocalTarget(Target):
         self._database: Database | None = None
         self._spark: LocalSparkPool | None = None
         self._variants: list[VariantServer] = []
+        self._production: ProductionStack | None = None
+        self._production_error: Exception | None = None
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -51,8 +54,7 @@ class LocalTarget(Target):
         with progress.step(f"starting the S3 server with the chart's buckets {', '.join(buckets)}"):
             self._s3 = S3Service(self.workdir)
             self._s3.start()
-            for bucket in buckets:
-                self._s3.client().create_bucket(Bucket=bucket)
+            self._s3.create_buckets(buckets)
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
             self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir,
                                               port=mlflow_port, name="mlflow-server").server
@@ -100,6 +102,18 @@ class LocalTarget(Target):
         if variant in self._variants:
             self._variants.remove(variant)
 
+    def production_deployment(self) -> ProductionStack:
+        if self._production_error is not None:
+            raise self._production_error
+        if self._production is None:
+            self._production = ProductionStack(self.workdir)  # owned before it starts: close() stops any part
+            try:
+                self._production.start()
+            except Exception as exc:
+                self._production_error = exc
+                raise
+        return self._production
+
     def spark(self, mode: str, version: str) -> SparkSite:
         platform = self.platform()
         if self._spark is None:
@@ -109,8 +123,9 @@ class LocalTarget(Target):
         return self._spark.site(mode, version)
 
     def service_logs(self) -> dict[str, Path]:
-        logs = self.workdir / "logs"
-        return {path.stem: path for path in sorted(logs.glob("*.log"))} if logs.exists() else {}
+        shared = {path.stem: path for path in sorted((self.workdir / "logs").glob("*.log"))}
+        production = {f"production-{path.stem}": path for path in sorted((self.workdir / "production" / "logs").glob("*.log"))}
+        return shared | production
 
     def environment(self) -> dict[str, str]:
         env: dict[str, Any] = {"target": self.name, "mlflow": package_version("mlflow"),
@@ -128,6 +143,9 @@ class LocalTarget(Target):
         if self._spark is not None:
             self._spark.close()
             self._spark = None
+        if self._production is not None:
+            self._production.stop()
+            self._production = None
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()

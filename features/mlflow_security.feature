@@ -1,0 +1,37 @@
+@seed-003-production @needs-local-processes
+Feature: Only known users reach MLflow, over verified HTTPS, and each changes only what they may
+  The production deployment (the chart's production values, its Ingress's TLS done by the balancer with a
+  certificate from a CA this run creates) with basic auth on: users are created by the admin through the API.
+
+  Background:
+    Given the production deployment runs 2 MLflow replicas behind the balancer
+
+  Scenario: The MLflow client reaches the server over HTTPS, verifying it with the deployment's CA
+    When the MLflow client logs a run through the Ingress with MLFLOW_TRACKING_SERVER_CERT_PATH set to that CA
+    Then the run is stored with its metric
+
+  Scenario: Plain HTTP to the Ingress is refused
+    When a client calls the Ingress with plain HTTP
+    Then the call gets no HTTP answer
+
+  Scenario: A client that trusts another CA refuses the server
+    When a client that trusts only an unrelated CA calls the Ingress
+    Then the call fails certificate verification
+
+  Scenario: A user cannot change another user's experiment
+    Given the users "alice" and "bob" created by the admin
+    When "alice" creates an experiment through the Ingress
+    Then "bob" can read it but creating a run in it is refused with status 403
+    And renaming it as "bob" is refused with status 403
+    And the auth API reports "alice" with MANAGE permission on it
+
+  # MLflow's basic auth does not stamp runs with the login: user_id is whatever the client sends.
+  Scenario: A run records the user_id its client sends, even one that is not the login
+    Given the users "alice" and "bob" created by the admin
+    When "alice" creates a run that names "mallory" as its user
+    Then the run's user_id is "mallory"
+
+  Scenario: The admin password appears in no server log and no report attachment
+    Given the users "alice" and "bob" created by the admin
+    Then no replica's log holds the admin password
+    And no report attachment written so far holds the admin password

@@ -1,0 +1,150 @@
+"""HAProxy in front of the MLflow replicas: what the chart's Service (health-checked endpoints) and Ingress
+(TLS, body-size limit) do on a cluster. It also stands between the servers and the S3 store, so a scenario
+can cut the store off from MLflow without losing what the store holds (moto keeps objects in memory)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ToolMissing
+from harness.system.ports import LOOPBACK, claim_port
+from harness.system.process import ManagedProcess
+from harness.system.waiting import wait_for
+
+# Health checks every CHECK_INTERVAL_MS, a replica is out after FALL failed checks: the chart's readiness
+# probe (every 10 s, 3 failures) made fast enough for a scenario; `inter`/`fall` keep their meaning.
+CHECK_INTERVAL_MS = 500
+FALL = 2
+RISE = 2
+CHECK_TIMEOUT_MS = 1000
+MLFLOW_BACKEND = "mlflow"
+S3_BACKEND = "s3"
+S3_SERVER = "store"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ServerState:
+    name: str
+    status: str  # UP, DOWN, MAINT, DRAIN, "UP 1/2" while rising...
+    sessions_total: int
+    current_sessions: int
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+    if found is None:
+        raise ToolMissing("haproxy is not installed (the local stand-in for the chart's Service and Ingress)",
+                          "run `make setup` (it apt-installs haproxy) or apt-get install haproxy")
+    return found
+
+
+def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3_gate_port: int,
+                  admin_socket: Path, tls_pem: Path | None, max_body_bytes: int | None) -> str:
+    """haproxy.cfg: an HTTP(S) frontend balancing over the replicas with health checks, a TCP gate to S3."""
+    bind = f"bind {LOOPBACK}:{frontend_port}" + (f" ssl crt {tls_pem}" if tls_pem else "")
+    limit = ([f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {max_body_bytes} }}"]
+             if max_body_bytes else [])
+    lines = [
+        "global",
+        f"  stats socket {admin_socket} mode 600 level admin",
+        "  log stderr format raw local0 notice",
+        "defaults",
+        "  log global",
+        "  timeout connect 1s", "  timeout client 60s", "  timeout server 60s",
+        f"  timeout check {CHECK_TIMEOUT_MS}ms",
+        # A request that could not reach a replica (refused, reset before an answer) goes to another one.
+        "  retries 3", "  option redispatch 1",
+        f"frontend {MLFLOW_BACKEND}", "  mode http", f"  {bind}", *limit,
+        "  option forwardfor", f"  http-request set-header X-Forwarded-Proto {'https' if tls_pem else 'http'}",
+        f"  default_backend {MLFLOW_BACKEND}",
+        f"backend {MLFLOW_BACKEND}", "  mode http", "  balance roundrobin",
+        "  retry-on conn-failure empty-response",
+        "  option httpchk",
+        # The chart's probes send Host: localhost (MLflow refuses unknown hosts; /health is exempt anyway).
+        "  http-check send meth GET uri /health hdr Host localhost",
+        "  http-check expect string OK",
+        f"  default-server inter {CHECK_INTERVAL_MS}ms fall {FALL} rise {RISE}",
+        *[f"  server {up.name} {LOOPBACK}:{up.port} check" for up in replicas],
+        f"frontend {S3_BACKEND}", "  mode tcp", f"  bind {LOOPBACK}:{s3_gate_port}", f"  default_backend {S3_BACKEND}",
+        f"backend {S3_BACKEND}", "  mode tcp", f"  server {S3_SERVER} {LOOPBACK}:{s3_port}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class Balancer:
+    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls_pem: Path | None,
+                 max_body_bytes: int | None) -> None:
+        self.port = claim_port(None, "the balancer")
+        self.s3_gate_port = claim_port(None, "the S3 gate")
+        self.tls = tls_pem is not None
+        self.replica_names = [up.name for up in replicas]
+        self.admin_socket = folder / "haproxy.sock"
+        self.config_path = folder / "haproxy.cfg"
+        self.config_path.write_text(render_config(replicas, s3_port, self.port, self.s3_gate_port, self.admin_socket,
+                                                  tls_pem, max_body_bytes))
+        self._process = ManagedProcess("haproxy", [haproxy_binary(), "-db", "-f", str(self.config_path)],
+                                       folder.parent / "logs" / "haproxy.log")
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self.port}"
+
+    @property
+    def detection_window_s(self) -> float:
+        """Longest time from a replica's death to the balancer taking it out: FALL failed checks, the last
+        of which may wait its full timeout."""
+        return (FALL * CHECK_INTERVAL_MS + CHECK_TIMEOUT_MS) / 1000
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.s3_gate_port}"
+
+    def start(self) -> None:
+        self._process.start()
+        self._process.wait_ready(lambda: all(s.status == "UP" for s in self.states(MLFLOW_BACKEND).values()),
+                                 "the balancer to see every replica healthy", 60)
+
+    def command(self, line: str) -> str:
+        """One command on HAProxy's runtime API."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.admin_socket))
+            sock.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def states(self, backend: str = MLFLOW_BACKEND) -> dict[str, ServerState]:
+        rows = csv.DictReader(io.StringIO(self.command("show stat").lstrip("# ")))
+        return {row["svname"]: ServerState(row["svname"], row["status"], int(row["stot"] or 0), int(row["scur"] or 0))
+                for row in rows if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def wait_status(self, replica: str, status: str, timeout: float) -> None:
+        wait_for(lambda: self.states()[replica].status == status, f"the balancer to mark {replica} {status}",
+                 timeout, interval=0.05)
+
+    def set_state(self, replica: str, state: str) -> None:
+        """`ready`, `drain` (no new requests: what removing a pod from the Service endpoints does) or `maint`."""
+        self.command(f"set server {MLFLOW_BACKEND}/{replica} state {state}")
+
+    def cut_s3(self) -> None:
+        self.command(f"set server {S3_BACKEND}/{S3_SERVER} state maint")
+        self.command(f"shutdown sessions server {S3_BACKEND}/{S3_SERVER}")
+
+    def restore_s3(self) -> None:
+        self.command(f"set server {S3_BACKEND}/{S3_SERVER} state ready")
+
+    def stop(self) -> None:
+        self._process.stop()

@@ -1,0 +1,111 @@
+"""The production deployment's parts that need no service: balancer config, sizes, clients, certificates."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from harness.mlflow.bad_requests import BAD_REQUESTS
+from harness.production.balancer import Upstream, render_config
+from harness.production.certificates import issue, unrelated_ca
+from harness.production.clients import ClientRecord, MetricClients, missing_steps, percentile
+from harness.production.stack import body_size_bytes
+from harness.production.users import files_holding
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_balancer_checks_each_replica_and_refuses_large_bodies(tmp_path):
+    config = render_config([Upstream("replica-1", 5001), Upstream("replica-2", 5002)], 9000, 8443, 9443,
+                           tmp_path / "admin.sock", tmp_path / "server.pem", 8 * 1024**2)
+    assert "server replica-1 127.0.0.1:5001 check" in config
+    assert "server replica-2 127.0.0.1:5002 check" in config
+    assert f"bind 127.0.0.1:8443 ssl crt {tmp_path / 'server.pem'}" in config
+    assert "deny_status 413 if { req.hdr_val(content-length) gt 8388608 }" in config
+    assert "http-check send meth GET uri /health hdr Host localhost" in config
+    assert "server store 127.0.0.1:9000" in config
+
+
+def test_balancer_without_tls_or_limit_binds_plain_http(tmp_path):
+    config = render_config([Upstream("replica-1", 5001)], 9000, 8080, 9443, tmp_path / "admin.sock", None, None)
+    assert "bind 127.0.0.1:8080\n" in config
+    assert "413" not in config and "X-Forwarded-Proto http" in config
+
+
+@pytest.mark.parametrize(("size", "expected"), [("8m", 8 * 1024**2), ("1g", 1024**3), ("512k", 512 * 1024),
+                                                ("1024", 1024)])
+def test_nginx_sizes(size, expected):
+    assert body_size_bytes(size) == expected
+
+
+def test_a_size_nginx_would_not_read_is_refused():
+    with pytest.raises(ValueError, match="not an nginx size"):
+        body_size_bytes("8 MB")
+
+
+def test_percentiles():
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 0.5) == pytest.approx(50.5)
+    assert percentile(samples, 0.95) == pytest.approx(95.05)
+    assert percentile([], 0.95) == 0.0
+
+
+def test_clients_count_acknowledged_and_failed_steps():
+    """A fake logger that fails every third step: the clients keep going and keep both counts."""
+    lock = threading.Lock()
+    calls: list[tuple[str, int]] = []
+
+    def make_logger():
+        def log(run_id, key, value, step):
+            with lock:
+                calls.append((run_id, step))
+            if step % 3 == 2:
+                raise ConnectionError("refused")
+        return log
+
+    clients = MetricClients([ClientRecord("a", "run-a"), ClientRecord("b", "run-b")], make_logger, steps_each=9)
+    clients.start()
+    clients.join()
+    for record in clients.records:
+        assert record.acknowledged == [0, 1, 3, 4, 6, 7]
+        assert [failure.step for failure in record.failed] == [2, 5, 8]
+    summary = clients.summary()
+    assert (summary.requests, summary.failed) == (18, 6)
+
+
+def test_a_step_acknowledged_but_not_stored_is_reported():
+    record = ClientRecord("a", "run-a", acknowledged=[0, 1, 2, 3])
+    assert missing_steps(record, {0, 1, 3}) == [2]
+    assert missing_steps(record, {0, 1, 2, 3, 4}) == []
+
+
+def test_the_server_certificate_verifies_against_its_ca_only(tmp_path):
+    certificates = issue(tmp_path, ["mlflow.spec.test", "localhost", "127.0.0.1"])
+    server = x509.load_pem_x509_certificate(certificates.server_pem_path.read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["mlflow.spec.test", "localhost"]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    trusting = ssl.create_default_context(cafile=str(certificates.ca_path))
+    assert trusting.get_ca_certs()[0]["subject"][1][0][1] == "spec test CA"
+    server.verify_directly_issued_by(x509.load_pem_x509_certificate(certificates.ca_path.read_bytes()))
+    other = x509.load_pem_x509_certificate(unrelated_ca(tmp_path).read_bytes())
+    with pytest.raises(ValueError):
+        server.verify_directly_issued_by(other)
+
+
+def test_files_holding_a_secret(tmp_path):
+    (tmp_path / "clean.log").write_text("nothing here")
+    (tmp_path / "leaky.log").write_text("password=s3cret-value!")
+    assert files_holding("s3cret-value!", sorted(tmp_path.iterdir())) == [str(tmp_path / "leaky.log")]
+
+
+def test_every_bad_request_in_the_feature_is_one_the_harness_can_send():
+    feature = (REPO / "features" / "mlflow_bad_input.feature").read_text()
+    rows = [line.split("|")[1].strip() for line in feature.splitlines()
+            if line.strip().startswith("|") and "bad request" not in line]
+    assert len(rows) >= 14
+    assert sorted(rows) == sorted(BAD_REQUESTS), "feature rows and harness.mlflow.bad_requests differ"
