@@ -1,5 +1,5 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
-and (with BENCH_SPARK=4.1.1) a Spark cluster start, one tracked spark-submit and the training workflow
+the production deployment's throughput and failover gap, the last acceptance run's overhead ratio, and (with BENCH_SPARK=4.1.1) a Spark cluster start, one tracked spark-submit and the training workflow
 (environment build, the seed's script to FINISHED, model serving start and latency)."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness import chart
+from harness import chart, timings
 from harness.spark import training
 from harness.config import RunConfig
 from harness.matrix import all_cells
 from harness.mlflow.api import MlflowApi
+from harness.production.clients import percentile, rest_logger, start_clients
 from harness.targets.local import LocalTarget
 from harness.workflow.checks import dataframe_split, sample_rows
 from harness.workflow.environments import ensure_environment
@@ -79,11 +80,6 @@ def spark_submit(target: LocalTarget, version: str) -> None:
     console.print(f"Spark {version}: LogisticRegression spark-submit tracked in MLflow in {elapsed:.1f}s")
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
 def training_workflow(target: LocalTarget, version: str) -> None:
     """Seed 004's figures: environment build cold and cached, submission to FINISHED, serving."""
     api = MlflowApi(target.platform().mlflow_url)
@@ -115,13 +111,56 @@ def training_workflow(target: LocalTarget, version: str) -> None:
             workflow.close()
 
 
+def production_deployment(target: LocalTarget) -> None:
+    """Seed 003's figures: throughput of one server and of two behind the balancer, failover gap."""
+    stack, elapsed = timed(target.production_deployment)
+    console.print(f"production deployment (2 replicas, balancer with TLS, own stores) healthy in {elapsed:.1f}s")
+    admin = stack.client()
+    experiment = admin.create_experiment(unique_name("bench"))
+    one_server = stack.replica("replica-1").server.url
+    table = Table(title="log-metric throughput (fixed 400 requests per row)")
+    for column in ("through", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
+        table.add_column(column)
+    for label, make_api in (("one server (HTTP)", lambda: MlflowApi(one_server, auth=stack.admin)),
+                            ("balancer, 2 replicas (HTTPS)", stack.client)):
+        for count in (1, 8):
+            clients = start_clients(admin, experiment, count, rest_logger(make_api), steps_each=400 // count)
+            clients.join()
+            summary = clients.summary()
+            table.add_row(label, str(count), f"{summary.per_second:.0f}", f"{summary.p50_ms:.1f}",
+                          f"{summary.p95_ms:.1f}", str(summary.failed))
+    console.print(table)
+    clients = start_clients(admin, experiment, 4, rest_logger(stack.client))
+    clients.wait_acknowledged(20, timeout=30)
+    killed_at = stack.kill_replica("replica-1")
+    gap = stack.wait_marked_down("replica-1") - killed_at
+    time.sleep(2)
+    clients.stop()
+    console.print(f"failover: replica-1 killed, taken out by the balancer after {gap * 1000:.0f} ms "
+                  f"(window {stack.balancer.detection_window_s * 1000:.0f} ms); "
+                  f"{len(clients.failures())} of {clients.summary().requests} requests failed")
+    _, restart_s = timed(stack.heal)
+    console.print(f"failover: replica-1 started again and back in rotation in {restart_s:.1f}s")
+
+
+def suite_overhead() -> None:
+    """The last acceptance run's wall time against the raw operations it waited on."""
+    ledger = timings.read(timings.LEDGER)
+    if ledger is None:
+        console.print(f"suite overhead: no {timings.LEDGER} yet (run make acceptance first)")
+        return
+    console.print(timings.overhead_text(ledger))
+
+
 def main() -> None:
     chart_matrix()
+    suite_overhead()
     target = LocalTarget(RunConfig())
     try:
         _, elapsed = timed(target.platform)
         console.print(f"local platform (PostgreSQL, S3, MLflow) healthy in {elapsed:.1f}s")
         api_latencies(MlflowApi(target.platform().mlflow_url))
+        production_deployment(target)
         if os.environ.get("BENCH_SPARK"):
             spark_submit(target, os.environ["BENCH_SPARK"])
             training_workflow(target, os.environ["BENCH_SPARK"])

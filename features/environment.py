@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import signal
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 from behave.model import Scenario, Status
 
+from harness import timings
 from harness.config import parse_userdata
 from harness.progress import console
 from harness.targets import make_target
@@ -27,6 +29,7 @@ def before_all(context) -> None:
     context.run_config = parse_userdata(context.config.userdata)
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)
+    context.started = time.monotonic()
     console.print(f"target: [bold]{context.target.name}[/]")
 
 
@@ -54,6 +57,7 @@ def after_all(context) -> None:
         return
     try:
         write_allure_environment(context, target.environment())
+        timings.write(timings.LEDGER, time.monotonic() - context.started)
         keep_service_logs(target.service_logs())
     finally:
         target.close()

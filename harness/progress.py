@@ -8,6 +8,8 @@ from typing import Iterator
 
 from rich.console import Console
 
+from harness import timings
+
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -20,4 +22,6 @@ def step(label: str) -> Iterator[None]:
     except BaseException:
         console.print(f"[bold red]x[/] {label} failed after {time.perf_counter() - started:.1f}s")
         raise
-    console.print(f"[bold green]✓[/] {label} ({time.perf_counter() - started:.1f}s)")
+    elapsed = time.perf_counter() - started
+    timings.record(timings.SERVICES, elapsed)
+    console.print(f"[bold green]✓[/] {label} ({elapsed:.1f}s)")

@@ -66,3 +66,39 @@ def test_the_auth_database_is_created_by_the_mlflow_pod_not_by_a_first_boot_scri
     inits = [c["name"] for c in rendered.named("Deployment", "-mlflow")["spec"]["template"]["spec"]["initContainers"]]
     assert inits.index("create-auth-database") < inits.index("render-auth-config")
     assert not [doc for doc in rendered.of_kind("ConfigMap") if doc["metadata"]["name"].endswith("-postgresql-init")]
+
+
+def test_replicas_migrate_the_schema_one_at_a_time_before_the_server_starts():
+    """Two replicas starting on a new database each ran MLflow's migrations and one failed on the other's
+    tables: a PostgreSQL advisory lock around `mlflow db upgrade` in an init container serialises them."""
+    pod = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2", "mlflow.auth.enabled": "true",
+                                                      "mlflow.auth.adminPassword": "a-long-password"})
+    spec = pod.named("Deployment", "-mlflow")["spec"]["template"]["spec"]
+    inits = [init["name"] for init in spec["initContainers"]]
+    assert inits[-1] == "migrate-database" and inits.index("create-auth-database") < inits.index("migrate-database")
+    script = spec["initContainers"][-1]["args"][0]
+    assert "pg_advisory_lock" in script and '"db", "upgrade"' in script
+    assert "mlflow_auth" in script, "the auth database is migrated under the same lock"
+
+
+def test_a_rolling_update_keeps_every_replica_until_its_successor_is_ready():
+    deployment = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2"}).named("Deployment", "-mlflow")
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    pod = deployment["spec"]["template"]["spec"]
+    pause = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    assert pause[0] == "sleep" and int(pause[1]) < pod["terminationGracePeriodSeconds"]
+
+
+def test_the_ingress_passes_uploads_up_to_the_configured_body_size():
+    def annotations(overrides: dict[str, str]) -> dict[str, str]:
+        rendered = chart.render("standalone-submit", "4.1.1", {"mlflow.ingress.enabled": "true", **overrides})
+        return rendered.named("Ingress", "-mlflow")["metadata"]["annotations"]
+
+    assert annotations({})["nginx.ingress.kubernetes.io/proxy-body-size"] == "1g"
+    assert annotations({"mlflow.ingress.maxBodySize": "8m"})["nginx.ingress.kubernetes.io/proxy-body-size"] == "8m"
+
+
+def test_a_body_size_nginx_cannot_read_is_refused():
+    with pytest.raises(chart.RenderFailed, match="maxBodySize"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.ingress.maxBodySize": "8 MB"})

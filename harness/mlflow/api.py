@@ -9,6 +9,8 @@ from typing import Any
 
 import requests
 
+from harness import timings
+
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -59,7 +61,9 @@ class MlflowApi:
         started = time.perf_counter()
         response = self.session.request(method, self.base_url + path, timeout=self.timeout, verify=self.verify,
                                         **kwargs)
-        self.latencies_ms[f"{method} {path}"].append((time.perf_counter() - started) * 1000)
+        elapsed = time.perf_counter() - started
+        timings.record(timings.API_CALLS, elapsed)
+        self.latencies_ms[f"{method} {path}"].append(elapsed * 1000)
         try:
             body: Any = response.json()
         except ValueError:

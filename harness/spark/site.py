@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from harness import timings
 from harness.chart import Rendered, iceberg_catalogs
 from harness.errors import SuiteError
 from harness.spark.jobs.jobcommon import RESULT_PREFIX
@@ -61,7 +62,9 @@ def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, st
         code = process.wait(timeout)
     finally:
         process.stop(timeout=10)
-    return JobRun(name, masked(argv, secrets), code, time.perf_counter() - started, log_path, stdout_path,
+    seconds = time.perf_counter() - started
+    timings.record(timings.SPARK_JOBS, seconds)
+    return JobRun(name, masked(argv, secrets), code, seconds, log_path, stdout_path,
                   read_result(stdout_path))
 
 
