@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from harness.errors import ToolMissing
 from harness.mlflow.bad_requests import BAD_REQUESTS
 from harness.production.balancer import Upstream, render_config
 from harness.production.certificates import issue, unrelated_ca
 from harness.production.clients import ClientRecord, MetricClients, missing_steps, percentile
 from harness.production.stack import body_size_bytes
 from harness.production.users import files_holding
+from harness.system import tools
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -109,3 +111,14 @@ def test_every_bad_request_in_the_feature_is_one_the_harness_can_send():
             if line.strip().startswith("|") and "bad request" not in line]
     assert len(rows) >= 14
     assert sorted(rows) == sorted(BAD_REQUESTS), "feature rows and harness.mlflow.bad_requests differ"
+
+
+@pytest.mark.parametrize("find", [tools.java, tools.haproxy, tools.postgres_bin_dir], ids=["java", "haproxy", "initdb"])
+def test_a_missing_tool_is_one_line_that_says_how_to_install_it(find, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(tools.shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tools.glob, "glob", lambda pattern: [])
+    with pytest.raises(ToolMissing) as raised:
+        find()
+    message = str(raised.value)
+    assert "\n" not in message and ("apt-get install" in message or "make setup" in message), message

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import ToolMissing
+from harness.system import tools
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
 from harness.system.waiting import wait_for
@@ -39,14 +38,6 @@ class ServerState:
     status: str  # UP, DOWN, MAINT, DRAIN, "UP 1/2" while rising...
     sessions_total: int
     current_sessions: int
-
-
-def haproxy_binary() -> str:
-    found = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
-    if found is None:
-        raise ToolMissing("haproxy is not installed (the local stand-in for the chart's Service and Ingress)",
-                          "run `make setup` (it apt-installs haproxy) or apt-get install haproxy")
-    return found
 
 
 def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3_gate_port: int,
@@ -93,7 +84,7 @@ class Balancer:
         self.config_path = folder / "haproxy.cfg"
         self.config_path.write_text(render_config(replicas, s3_port, self.port, self.s3_gate_port, self.admin_socket,
                                                   tls_pem, max_body_bytes))
-        self._process = ManagedProcess("haproxy", [haproxy_binary(), "-db", "-f", str(self.config_path)],
+        self._process = ManagedProcess("haproxy", [tools.haproxy(), "-db", "-f", str(self.config_path)],
                                        folder.parent / "logs" / "haproxy.log")
 
     @property

@@ -24,6 +24,15 @@ def java() -> str:
     return require("java", "install Java 17 (apt-get install openjdk-17-jre-headless) and put it on PATH")
 
 
+def haproxy() -> str:
+    """Debian installs haproxy in /usr/sbin, which a non-root PATH often lacks."""
+    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
+    if not found:
+        raise ToolMissing("haproxy is not installed (the production deployment's Service and Ingress)",
+                          "apt-get install haproxy, or " + SETUP_HINT)
+    return found
+
+
 def postgres_bin_dir() -> Path:
     """Debian keeps initdb/postgres out of PATH, under /usr/lib/postgresql/<major>/bin."""
     on_path = shutil.which("initdb")

@@ -76,7 +76,10 @@ class Target(abc.ABC):
                 return ("needs a GPU: no nvidia-smi on this machine "
                         "(-D gpu=simulated exercises Spark's GPU scheduling without one, in its own scenarios)")
         if need == "local-processes" and self.name != "local":
-            return "starts extra MLflow servers as local processes; on a cluster, `helm test` a release with these values"
+            return ("runs the chart's MLflow pods as local processes (server variants, the two-replica production "
+                    "deployment and the faults injected into it); on a cluster these are `helm test` of a release "
+                    "with those values, pod deletion and scaling PostgreSQL to zero, which the k8s target does "
+                    "not automate yet")
         if need == "local-spark" and self.name != "local":
             return ("submits training scripts from this machine's Spark runtimes and serves models as local "
                     "processes; the k8s target does not run the training workflow yet")
