@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from harness import timings
 from harness.errors import ToolMissing
 from harness.mlflow.bad_requests import BAD_REQUESTS
 from harness.production.balancer import Upstream, render_config
@@ -122,3 +123,28 @@ def test_a_missing_tool_is_one_line_that_says_how_to_install_it(find, monkeypatc
         find()
     message = str(raised.value)
     assert "\n" not in message and ("apt-get install" in message or "make setup" in message), message
+
+
+def test_the_overhead_ratio_is_wall_time_over_what_the_run_waited_on(tmp_path):
+    ledger = {"wall_seconds": 300.0, "operations": {"Spark jobs": {"count": 2, "seconds": 100.0},
+                                                     "MLflow API calls": {"count": 500, "seconds": 50.0}}}
+    text = timings.overhead_text(ledger)
+    assert "wall 300s / raw operations 150s = 2.00" in text
+    assert "Spark jobs 100s (2)" in text and "MLflow API calls 50s (500)" in text
+
+
+def test_the_ledger_sums_what_is_recorded(tmp_path):
+    timings.record("a test kind", 1.5)
+    timings.record("a test kind", 0.5)
+    timings.write(tmp_path / "timings.json", 10.0)
+    ledger = timings.read(tmp_path / "timings.json")
+    assert ledger is not None and ledger["operations"]["a test kind"] == {"count": 2, "seconds": 2.0}
+    assert timings.read(tmp_path / "absent.json") is None
+
+
+def test_the_legacy_mlflow_environment_pins_a_sqlalchemy_it_can_import():
+    from harness.mlflow.legacy import REQUIREMENTS
+
+    assert "mlflow==2.14.3" in REQUIREMENTS
+    assert all("==" in requirement for requirement in REQUIREMENTS), "every legacy requirement is pinned"
+    assert any(r.startswith("sqlalchemy==2.0.") for r in REQUIREMENTS), "MLflow 2.14 breaks on SQLAlchemy 2.1"

@@ -18,7 +18,8 @@ START_TIMEOUT_S = 90
 
 class MlflowServer:
     def __init__(self, workdir: Path, server_args: Sequence[str], port: int, env: dict[str, str],
-                 name: str = "mlflow-server") -> None:
+                 name: str = "mlflow-server", program: Path | None = None) -> None:
+        self.program = program or Path(sys.executable).with_name("mlflow")  # another venv's: another MLflow
         self.server_args = list(server_args)
         self.port = port
         self.log_path = workdir / "logs" / f"{name}.log"
@@ -31,7 +32,7 @@ class MlflowServer:
 
     @property
     def argv(self) -> list[str]:
-        return [str(Path(sys.executable).with_name("mlflow")), *self.server_args]
+        return [str(self.program), *self.server_args]
 
     def start(self) -> None:
         self.stop()  # what is left of a killed server

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import progress
 from harness.system import tools
 from harness.errors import SuiteError
 from harness.matrix import check_version
+from harness.system.venvs import ensure_venv
 
 RUNTIME_ROOT = tools.CACHE_DIR / "spark-runtimes"
 MLFLOW_PIN = "mlflow==3.17.2"
@@ -75,25 +73,10 @@ class SparkRuntime:
 
 
 def ensure_runtime(version: str, root: Path = RUNTIME_ROOT) -> SparkRuntime:
-    """The cached runtime for `version`, built first if needed. The `.complete` marker is written last, so
-    an interrupted build is never mistaken for a runtime: it is wiped and built again."""
+    """The cached runtime for `version`, built first if needed."""
     tools.java()
-    venv = root / runtime_key(version)
-    marker = venv / ".complete"
-    if marker.exists():
-        return SparkRuntime(version, venv)
-    shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with progress.step(f"building the Spark {version} runtime in {venv} (pyspark + {MLFLOW_PIN}, once)"):
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                               "--disable-pip-version-check", *requirements(version)],
-                              capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            shutil.rmtree(venv, ignore_errors=True)
-            raise SuiteError(f"pip could not build the Spark {version} runtime",
-                             "see the pip output:\n" + done.stderr.strip()[-1500:])
-        marker.write_text("\n".join(requirements(version)) + "\n")
+    venv = ensure_venv(root / runtime_key(version), requirements(version),
+                       f"the Spark {version} runtime (pyspark + {MLFLOW_PIN})")
     return SparkRuntime(version, venv)
 
 

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 from harness.config import RunConfig
 from harness.errors import SuiteError
+from harness.mlflow.legacy import LEGACY_VERSION
 from harness.mlflow.variant import VariantServer
+from harness.stores.postgres import Database
 from harness.production.stack import ProductionStack
 from harness.spark.site import SparkSite
 
@@ -51,10 +53,22 @@ class Target(abc.ABC):
     def _start_platform(self) -> Platform:
         """Bring up PostgreSQL, the artifact store and the MLflow server."""
 
-    def mlflow_variant(self, overrides: dict[str, str], database_password: str | None = None) -> VariantServer:
-        """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes), on a
-        database of its own with `database_password` when one is given."""
+    def new_database(self, password: str | None = None) -> Database:
+        """A new database (and its owner, with `password` or a random one) on the platform's PostgreSQL."""
+        raise SuiteError(f"the {self.name} target does not hand out databases")
+
+    def database_query(self, database: Database, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of `sql` on a database new_database() made."""
+        raise SuiteError(f"the {self.name} target does not hand out databases")
+
+    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None) -> VariantServer:
+        """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes), on the
+        platform's database or `database`."""
         raise SuiteError(f"the {self.name} target does not start MLflow server variants")
+
+    def legacy_mlflow(self, database: Database) -> VariantServer:
+        """An MLflow 2.14 server (the seed's generation) on `database` (@needs-local-processes)."""
+        raise SuiteError(f"the {self.name} target does not start MLflow {LEGACY_VERSION}")
 
     def production_deployment(self) -> ProductionStack:
         """Seed 003's deployment (two replicas behind a balancer with TLS) on stores of its own, started on

@@ -16,6 +16,7 @@ from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.promises import uvicorn_workers
+from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import VariantServer, variant_from_chart
 from harness.production.stack import ProductionStack
@@ -82,18 +83,34 @@ class LocalTarget(Target):
                     "which this machine cannot reach); on a cluster the chart fetches it")
         return None
 
-    def mlflow_variant(self, overrides: dict[str, str], database_password: str | None = None) -> VariantServer:
+    def new_database(self, password: str | None = None) -> Database:
         self.platform()
-        assert self._postgres is not None and self._database is not None and self._s3 is not None
-        database = self._database
-        if database_password is not None:
-            name = f"mlflow_{secrets.token_hex(4)}"
-            database = self._postgres.create_database(name, name, database_password)
+        assert self._postgres is not None
+        name = f"mlflow_{secrets.token_hex(4)}"
+        return self._postgres.create_database(name, name, password)
+
+    def database_query(self, database: Database, sql: str) -> list[tuple[Any, ...]]:
+        assert self._postgres is not None
+        return self._postgres.query(sql, (), database=database.name)
+
+    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None) -> VariantServer:
+        self.platform()
+        assert self._database is not None and self._s3 is not None
+        database = database or self._database
         with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}"):
             variant = variant_from_chart({**overrides, "mlflow.postgresql.database": database.name,
                                           "mlflow.postgresql.username": database.user},
                                          database, self._s3.server_env(), self.workdir)
             self._variants.append(variant)
+            variant.server.start()
+        return variant
+
+    def legacy_mlflow(self, database: Database) -> VariantServer:
+        platform = self.platform()
+        assert self._s3 is not None
+        variant = VariantServer(legacy_server(self.workdir, database, self._s3.server_env(), platform.bucket), None)
+        self._variants.append(variant)
+        with progress.step(f"starting MLflow {LEGACY_VERSION} on the database {database.name}"):
             variant.server.start()
         return variant
 

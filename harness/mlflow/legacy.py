@@ -1,0 +1,30 @@
+"""MLflow 2.14, the server generation seed 003 ran, in a cached environment of its own: it leaves data in its
+own schema behind for the upgrade scenario."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from harness.mlflow.server import MlflowServer
+from harness.stores.postgres import Database
+from harness.system import tools
+from harness.system.ports import LOOPBACK, claim_port
+from harness.system.venvs import ensure_venv
+
+LEGACY_VERSION = "2.14.3"
+# MLflow 2.14 imports a pool class that SQLAlchemy 2.1 removed.
+REQUIREMENTS = [f"mlflow=={LEGACY_VERSION}", "sqlalchemy==2.0.58", "psycopg2-binary==2.9.13", "boto3==1.44.5"]
+
+
+def legacy_server(workdir: Path, database: Database, storage_env: dict[str, str], bucket: str) -> MlflowServer:
+    """An MLflow 2.14 server on `database`, proxying artifacts to `bucket` as the seed's deployment did."""
+    digest = hashlib.sha256("\n".join(REQUIREMENTS).encode()).hexdigest()[:10]
+    venv = ensure_venv(tools.CACHE_DIR / "mlflow-legacy" / f"mlflow-{LEGACY_VERSION}-{digest}", REQUIREMENTS,
+                       f"MLflow {LEGACY_VERSION} (the seed's server generation)")
+    port = claim_port(None, f"the MLflow {LEGACY_VERSION} server")
+    uri = f"postgresql+psycopg2://{database.user}@{database.host}:{database.port}/{database.name}"
+    args = ["server", "--host", LOOPBACK, "--port", str(port), "--workers", "1", "--backend-store-uri", uri,
+            "--artifacts-destination", f"s3://{bucket}", "--serve-artifacts"]
+    return MlflowServer(workdir, args, port, {**storage_env, "PGPASSWORD": database.password},
+                        name=f"mlflow-{LEGACY_VERSION}", program=venv / "bin" / "mlflow")

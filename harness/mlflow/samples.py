@@ -1,0 +1,47 @@
+"""A run with one of everything (params, metrics with history, a tag, an artifact), written through one
+server and compared through another: what a migration or a restore must carry over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.mlflow.api import ARTIFACTS_API, MlflowApi, Run
+from harness.world import unique_name
+
+ARTIFACT_PATH = "report/summary.txt"
+ARTIFACT_BODY = b"accuracy 0.93 on the holdout set\n"
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    run: Run  # as the writing server read it back
+    history: list[float]  # values of the metric "loss", step by step
+
+
+def write_sample_run(api: MlflowApi) -> SampleRun:
+    experiment = api.create_experiment(unique_name("sample"))
+    run = api.create_run(experiment, "sample-run")
+    api.log_param(run.run_id, "alpha", "0.5")
+    api.log_param(run.run_id, "layers", "3")
+    for step, loss in enumerate((0.9, 0.5, 0.25)):
+        api.log_metric(run.run_id, "loss", loss, step)
+    api.set_tag(run.run_id, "team", "forecasting")
+    api.upload_artifact(run, ARTIFACT_PATH, ARTIFACT_BODY)
+    api.update_run(run.run_id, "FINISHED")
+    return SampleRun(api.get_run(run.run_id), [m["value"] for m in api.metric_history(run.run_id, "loss")])
+
+
+def sample_run_differences(api: MlflowApi, expected: SampleRun) -> list[str]:
+    """What the run looks like through `api` compared with what was written (empty: the same)."""
+    run = api.get_run(expected.run.run_id)
+    differences = [f"{field}: {getattr(run, field)!r} != {getattr(expected.run, field)!r}"
+                   for field in ("experiment_id", "status", "params", "metrics", "tags")
+                   if getattr(run, field) != getattr(expected.run, field)]
+    history = [m["value"] for m in api.metric_history(run.run_id, "loss")]
+    if history != expected.history:
+        differences.append(f"loss history {history} != {expected.history}")
+    artifact = api.session.get(f"{api.base_url}{ARTIFACTS_API}/{run.experiment_id}/{run.run_id}/artifacts/"
+                               f"{ARTIFACT_PATH}", timeout=api.timeout, verify=api.verify)
+    if artifact.status_code != 200 or artifact.content != ARTIFACT_BODY:
+        differences.append(f"artifact {ARTIFACT_PATH}: {artifact.status_code} {artifact.content[:80]!r}")
+    return differences
