@@ -24,6 +24,7 @@ from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
+from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.targets.base import Platform, Target
 
@@ -33,8 +34,11 @@ class LocalTarget(Target):
 
     def __init__(self, config: RunConfig) -> None:
         self.config = config
-        self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
+        for line in sweeper.sweep():
+            progress.console.print(f"[yellow]swept a killed run's leftovers[/] {line}")
+        self.workdir = Path(tempfile.mkdtemp(prefix=sweeper.RUN_PREFIX))
         os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
+        sweeper.claim(self.workdir)
         self._postgres: PostgresService | None = None
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
