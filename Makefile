@@ -9,10 +9,18 @@ REPORT := reports/allure-report
 # Allure results for the report, pretty progress on the terminal ("-" is stdout).
 FORMATS := -f allure_behave.formatter:AllureFormatter -o $(RESULTS) -f pretty -o -
 
-.PHONY: setup runtimes acceptance report unit test bench clean
+.PHONY: setup doctor platform runtimes acceptance report unit test bench clean
 
 setup:
 	@scripts/setup.sh
+
+## Is this machine ready? One line per need (tools, disk, memory, leftovers of killed runs).
+doctor: setup
+	@$(VENV)/python -m harness.system.doctor
+
+## The local platform up for exploring (PRODUCTION=1 adds the two-replica deployment) until Ctrl-C.
+platform: setup
+	@$(VENV)/python -m harness.platform_cli
 
 ## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
 acceptance: setup

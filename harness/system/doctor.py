@@ -1,0 +1,81 @@
+"""`make doctor`: is this machine ready for the suite? One line per need, with the fix for what is missing."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from typing import Callable
+
+import psutil
+from rich.console import Console
+
+from harness.errors import SuiteError
+from harness.system import sweeper, tools
+
+MIN_FREE_DISK_GB = 10
+MIN_MEMORY_GB = 12
+
+
+def _allure() -> str:
+    generator = tools.CACHE_DIR / "allure" / "node_modules" / ".bin" / "allure"
+    if not generator.exists():
+        raise SuiteError("the Allure report generator is not installed", f"run 'make setup' (it installs it into {generator.parent})")
+    return str(generator)
+
+
+def _disk() -> str:
+    tools.CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    free_gb = shutil.disk_usage(tools.CACHE_DIR).free / 1024**3
+    if free_gb < MIN_FREE_DISK_GB:
+        raise SuiteError(f"{free_gb:.0f} GiB free under {tools.CACHE_DIR}",
+                         f"free at least {MIN_FREE_DISK_GB} GiB (Spark runtimes take about 1 GiB each)")
+    return f"{free_gb:.0f} GiB free under {tools.CACHE_DIR}"
+
+
+def _memory() -> str:
+    total_gb = psutil.virtual_memory().total / 1024**3
+    if total_gb < MIN_MEMORY_GB:
+        raise SuiteError(f"{total_gb:.0f} GiB of memory", f"the whole suite peaks near 8 GiB; run part of the "
+                         f"matrix (-D versions=4.1.1) on a machine with less than {MIN_MEMORY_GB} GiB")
+    return f"{total_gb:.0f} GiB of memory"
+
+
+def _stale_runs() -> str:
+    stale = sweeper.stale_runs()
+    if stale:
+        raise SuiteError(f"{len(stale)} killed runs left folders (and maybe processes): {', '.join(map(str, stale))}",
+                         "the next run sweeps them; or remove them after stopping what holds them")
+    return "no leftovers of killed runs"
+
+
+CHECKS: dict[str, Callable[[], object]] = {
+    "java": tools.java,
+    "PostgreSQL server (initdb)": tools.postgres_bin_dir,
+    "PostgreSQL JDBC driver": tools.postgres_jdbc_driver,
+    "haproxy": tools.haproxy,
+    "Chromium": tools.chromium,
+    "helm": tools.helm,
+    "Allure generator": _allure,
+    "disk": _disk,
+    "memory": _memory,
+    "leftovers": _stale_runs,
+}
+
+
+def main() -> int:
+    console = Console(highlight=False, soft_wrap=True)
+    problems = 0
+    for name, check in CHECKS.items():
+        try:
+            found = check()
+        except SuiteError as problem:
+            problems += 1
+            console.print(f"[red]x[/] {name}: {problem}")
+        else:
+            console.print(f"[green]✓[/] {name}: {found}")
+    console.print("ready" if not problems else f"{problems} problems: fix them, then run make acceptance")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
