@@ -9,8 +9,10 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
   Background:
     Given the platform is running
 
-  # spark-submit jobs are autologged (mlflow.pyspark.ml.autolog). Autolog needs a SparkContext, which
-  # Spark Connect does not offer: a Connect job logs its parameters, metric and model explicitly.
+  # spark-submit jobs are autologged (mlflow.pyspark.ml.autolog) and log their model with its requirements
+  # named (left to infer them, MLflow starts a second Spark to reload the model: 40 s a job). Autolog needs a
+  # SparkContext, which Spark Connect does not offer: a Connect job logs its parameters, metric and model
+  # explicitly.
   Scenario Outline: A <mode> job on Spark <version> trains a model that MLflow tracks
     Given the platform runs Spark <version> in <mode> mode
     When a LogisticRegression job with regParam 0.1 runs on Spark

@@ -33,3 +33,14 @@ def spark_tags(version: str, master: str, mode: str, app_id: str) -> dict[str, s
 def report(result: dict[str, Any]) -> None:
     """The job's answer to the suite: one line on stdout, so it reaches the suite from any launcher."""
     print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def log_spark_model(model: Any, spark_version: str) -> None:
+    """Log a Spark ML model under "model" with its requirements named. Left to infer them, MLflow reloads the
+    saved model in a second Python process, which starts a second Spark: about 40 s per job, for a list that
+    comes out as these two pins anyway."""
+    import mlflow
+    import mlflow.spark
+
+    mlflow.spark.log_model(model, "model",
+                           pip_requirements=[f"pyspark=={spark_version}", f"mlflow=={mlflow.__version__}"])

@@ -12,11 +12,11 @@ from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import SparkSession
 
 from iceberg_table import catalog
-from jobcommon import job_arguments, report, spark_tags
+from jobcommon import job_arguments, log_spark_model, report, spark_tags
 
 args = job_arguments("--catalog-name", "--catalog-uri", "--warehouse", "--table", "--snapshot-id")
 spark = SparkSession.builder.appName(f"spec-{args.mode}-train").getOrCreate()
-mlflow.pyspark.ml.autolog(log_models=True, log_datasets=False, silent=True)
+mlflow.pyspark.ml.autolog(log_models=False, log_datasets=False, silent=True)
 
 table_name = f"{args.catalog_name}.{args.table}"
 snapshot_id = int(args.snapshot_id)
@@ -34,6 +34,7 @@ with mlflow.start_run(experiment_id=args.experiment_id) as run:
     dataset = mlflow.data.from_spark(frame, table_name=table_name, name=f"{table_name}@{snapshot_id}")
     mlflow.log_input(dataset, context="training")
     model = LogisticRegression(regParam=args.reg_param, maxIter=20).fit(data)
+    log_spark_model(model, spark.version)
     context = spark.sparkContext
     mlflow.set_tags({**spark_tags(spark.version, context.master, args.mode, context.applicationId),
                      "iceberg.table": table_name, "iceberg.snapshot_id": str(snapshot_id), "iceberg.reader": reader})

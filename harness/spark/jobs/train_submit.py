@@ -1,4 +1,5 @@
-"""spark-submit job: LogisticRegression under mlflow.pyspark.ml.autolog, tagged with where it ran."""
+"""spark-submit job: LogisticRegression under mlflow.pyspark.ml.autolog (parameters and metrics; the model is
+logged with its requirements named, see jobcommon.log_spark_model), tagged with where it ran."""
 
 import mlflow
 import mlflow.pyspark.ml
@@ -7,17 +8,18 @@ from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import SparkSession
 
-from jobcommon import job_arguments, spark_tags, training_rows, report
+from jobcommon import job_arguments, log_spark_model, spark_tags, training_rows, report
 
 args = job_arguments()
 spark = SparkSession.builder.appName(f"spec-{args.mode}-train").getOrCreate()
-mlflow.pyspark.ml.autolog(log_models=True, log_datasets=False, silent=True)
+mlflow.pyspark.ml.autolog(log_models=False, log_datasets=False, silent=True)
 
 frame = spark.createDataFrame(training_rows(), ["x1", "x2", "label"])
 data = VectorAssembler(inputCols=["x1", "x2"], outputCol="features").transform(frame)
 
 with mlflow.start_run(experiment_id=args.experiment_id) as run:
     model = LogisticRegression(regParam=args.reg_param, maxIter=20).fit(data)
+    log_spark_model(model, spark.version)
     auc = BinaryClassificationEvaluator().evaluate(model.transform(data))
     mlflow.log_metric("training_auc", auc)
     context = spark.sparkContext
