@@ -31,7 +31,7 @@ def main() -> int:
         console.print(f"[red]{problem}[/]")
         return 1
     except KeyboardInterrupt:
-        pass
+        console.print("stopping what was started")
     finally:
         target.close()
     return 0

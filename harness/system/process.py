@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -90,10 +91,8 @@ class ManagedProcess:
         """SIGKILL the whole process group at once, as a node failure or the OOM killer would. Returns at
         once; stop() reaps what is left."""
         if self._popen is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # the group is gone already
                 os.killpg(self._popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM the process group, then SIGKILL whatever is left. Safe to call twice."""

@@ -7,6 +7,7 @@ logs live there, so services, Spark JVMs and their children all do), and removes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -60,10 +61,8 @@ def sweep(tmp: Path | None = None) -> list[str]:
     for folder in stale_runs(tmp):
         left = holders(folder)
         for proc in left:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # gone already, or not ours
                 os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         psutil.wait_procs(left, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
         swept.append(f"{folder}: {len(left)} leftover processes stopped, folder removed")
