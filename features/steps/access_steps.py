@@ -6,7 +6,6 @@ from behave import given, then, when
 from harness.mlflow.api import API
 from harness.mlflow.bad_requests import TAKEN_PARAM, BadRequestContext, answer, send_bad_request
 from harness.production.clients import mlflow_client_env
-from harness.production.stack import PRODUCTION_VALUES, body_size_bytes
 from harness.production.users import create_users, files_holding
 from support.reporting import allure_results_dir, attach_text, skip_with_reason
 
@@ -26,8 +25,8 @@ def step_run_with_param(context, key, value):
 
 @when("a client sends {bad_request}")
 def step_send_bad(context, bad_request):
-    limit = body_size_bytes(PRODUCTION_VALUES["mlflow.ingress.maxBodySize"])
-    ctx = BadRequestContext(context.admin_api, context.run, context.experiment_name, limit)
+    ctx = BadRequestContext(context.admin_api, context.run, context.experiment_name,
+                            context.deployment.body_limit_bytes)
     context.answer = send_bad_request(bad_request, ctx)
     attach_text("answer", f"{context.answer.status}\n{context.answer.body}")
 

@@ -74,16 +74,13 @@ def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3
 
 
 class Balancer:
-    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls_pem: Path | None,
-                 max_body_bytes: int | None) -> None:
+    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls_pem: Path | None) -> None:
         self.port = claim_port(None, "the balancer")
         self.s3_gate_port = claim_port(None, "the S3 gate")
         self.tls = tls_pem is not None
-        self.replica_names = [up.name for up in replicas]
+        self._replicas, self._s3_port, self._tls_pem = replicas, s3_port, tls_pem
         self.admin_socket = folder / "haproxy.sock"
         self.config_path = folder / "haproxy.cfg"
-        self.config_path.write_text(render_config(replicas, s3_port, self.port, self.s3_gate_port, self.admin_socket,
-                                                  tls_pem, max_body_bytes))
         self._process = ManagedProcess("haproxy", [tools.haproxy(), "-db", "-f", str(self.config_path)],
                                        folder.parent / "logs" / "haproxy.log")
 
@@ -101,7 +98,10 @@ class Balancer:
     def s3_endpoint(self) -> str:
         return f"http://{LOOPBACK}:{self.s3_gate_port}"
 
-    def start(self) -> None:
+    def start(self, max_body_bytes: int | None) -> None:
+        """Write the config (its ports were known from the start, for the servers' settings) and run it."""
+        self.config_path.write_text(render_config(self._replicas, self._s3_port, self.port, self.s3_gate_port,
+                                                  self.admin_socket, self._tls_pem, max_body_bytes))
         self._process.start()
         self._process.wait_ready(lambda: all(s.status == "UP" for s in self.states(MLFLOW_BACKEND).values()),
                                  "the balancer to see every replica healthy", 60)

@@ -38,6 +38,7 @@ PRODUCTION_VALUES = {
     "mlflow.ingress.maxBodySize": "8m",
 }
 READY_TIMEOUT_S = 90
+BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
 NGINX_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
@@ -77,8 +78,7 @@ class ProductionStack:
         self.certificates = issue(self.folder / "tls", [INGRESS_HOST, "localhost", LOOPBACK])
         ports = [claim_port(None, "an MLflow replica") for _ in range(int(PRODUCTION_VALUES["mlflow.replicas"]))]
         self.balancer = Balancer(self.folder, [Upstream(f"replica-{i}", port) for i, port in enumerate(ports, 1)],
-                                 self.s3.port, self.certificates.server_pem_path,
-                                 body_size_bytes(PRODUCTION_VALUES["mlflow.ingress.maxBodySize"]))
+                                 self.s3.port, self.certificates.server_pem_path)
         storage_env = {**self.s3.server_env(), "MLFLOW_S3_ENDPOINT_URL": self.balancer.s3_endpoint}
         self.pod = pod = pod_from_chart(PRODUCTION_VALUES, database, storage_env, self.folder)
         self.s3.create_buckets(buckets_created(bucket_job_script(pod.rendered)))
@@ -90,7 +90,7 @@ class ProductionStack:
             with ThreadPoolExecutor(len(self.replicas)) as pool:
                 list(pool.map(lambda replica: replica.server.start(), self.replicas))
         with progress.step("starting HAProxy (the Service and the TLS Ingress) in front of them"):
-            self.balancer.start()
+            self.balancer.start(self.body_limit_bytes)
 
     def stop(self) -> None:
         for replica in self.replicas:
@@ -105,6 +105,13 @@ class ProductionStack:
     def url(self) -> str:
         assert self.balancer is not None
         return self.balancer.url
+
+    @property
+    def body_limit_bytes(self) -> int:
+        """The largest request body the rendered Ingress lets through (its proxy-body-size annotation)."""
+        assert self.pod is not None
+        annotations = self.pod.rendered.named("Ingress", "-mlflow")["metadata"]["annotations"]
+        return body_size_bytes(annotations[BODY_SIZE_ANNOTATION])
 
     @property
     def ca_path(self) -> Path:
