@@ -102,3 +102,54 @@ def test_the_ingress_passes_uploads_up_to_the_configured_body_size():
 def test_a_body_size_nginx_cannot_read_is_refused():
     with pytest.raises(chart.RenderFailed, match="maxBodySize"):
         chart.render("standalone-submit", "4.1.1", {"mlflow.ingress.maxBodySize": "8 MB"})
+
+
+PLACED = {  # workload component -> its values prefix
+    "mlflow": "mlflow", "postgresql": "mlflow.postgresql", "minio": "minio", "spark-master": "spark.master",
+    "spark-worker": "spark.worker", "spark-connect": "spark.connect", "spark-client": "spark.client",
+}
+
+
+@pytest.mark.parametrize(("mode", "component"), [("connect-standalone", c) for c in PLACED if c != "spark-client"]
+                         + [("k8s", "spark-client")])
+def test_each_workload_goes_where_its_values_place_it(mode, component):
+    prefix = PLACED[component]
+    rendered = chart.render(mode, "4.1.1", {
+        f"{prefix}.nodeSelector.pool": "ml", f"{prefix}.tolerations[0].key": "dedicated",
+        f"{prefix}.tolerations[0].operator": "Exists",
+        f"{prefix}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+        ".matchExpressions[0].key": "zone",
+        f"{prefix}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+        ".matchExpressions[0].operator": "Exists",
+        f"{prefix}.podAnnotations.team": "forecasting"})
+    template = rendered.workload(component)["spec"]["template"]
+    pod = template["spec"]
+    assert pod["nodeSelector"] == {"pool": "ml"}
+    assert {"key": "dedicated", "operator": "Exists"} in pod["tolerations"]
+    assert "nodeAffinity" in pod["affinity"]
+    assert template["metadata"]["annotations"]["team"] == "forecasting"
+    placed = [name for name, other in rendered.pods() if "nodeSelector" in other]
+    assert len(placed) == 1, f"only {component} was placed, yet {placed} carry a nodeSelector"
+
+
+def test_gpu_workers_keep_the_gpu_toleration_beside_their_own():
+    rendered = chart.render("gpu", "4.1.1", {"spark.worker.tolerations[0].key": "spot",
+                                            "spark.worker.tolerations[0].operator": "Exists"})
+    tolerations = rendered.workload("spark-worker")["spec"]["template"]["spec"]["tolerations"]
+    assert tolerations == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                           {"key": "spot", "operator": "Exists"}]
+
+
+def test_an_mlflow_affinity_replaces_the_default_spread_of_replicas():
+    default = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2"})
+    assert "podAntiAffinity" in default.workload("mlflow")["spec"]["template"]["spec"]["affinity"]
+    mine = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.replicas": "2", "mlflow.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+        ".weight": "1", "mlflow.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+        ".podAffinityTerm.topologyKey": "zone"})
+    assert list(mine.workload("mlflow")["spec"]["template"]["spec"]["affinity"]) == ["podAffinity"]
+
+
+def test_tolerations_that_are_not_a_list_are_refused():
+    with pytest.raises(chart.RenderFailed, match="tolerations"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.tolerations.key": "dedicated"})

@@ -196,3 +196,24 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* Where a pod may run: the workload's nodeSelector, tolerations (after the chart's own, e.g. the GPU taint)
+     and affinity (unless the template sets its own default). Call with (dict "values" <workload values>
+     "tolerations" <list or nil> "withAffinity" <bool>). */}}
+{{- define "spark-standalone.placement" -}}
+{{- $values := .values }}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with concat (.tolerations | default list) ($values.tolerations | default list) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if .withAffinity }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- end }}
