@@ -153,3 +153,11 @@ def test_an_mlflow_affinity_replaces_the_default_spread_of_replicas():
 def test_tolerations_that_are_not_a_list_are_refused():
     with pytest.raises(chart.RenderFailed, match="tolerations"):
         chart.render("standalone-submit", "4.1.1", {"mlflow.tolerations.key": "dedicated"})
+
+
+def test_the_drivers_service_account_carries_its_annotations():
+    rendered = chart.render("k8s", "4.1.1", {
+        "spark.kubernetes.serviceAccountAnnotations.eks\\.amazonaws\\.com/role-arn": "arn:aws:iam::1:role/spark"})
+    account = rendered.named("ServiceAccount", "-spark")
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/spark"}
+    assert "annotations" not in chart.render("k8s", "4.1.1").named("ServiceAccount", "-spark")["metadata"]
