@@ -94,7 +94,7 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
       | an external object store with no URL  | minio.enabled=false                                       | set s3.endpoint                                            |
       | a ServiceMonitor without metrics      | mlflow.metrics.serviceMonitor.enabled=true                | needs mlflow.metrics.enabled=true                          |
       | a misspelt value                      | mlflow.replica=3                                          | additional properties 'replica' not allowed                |
-      | an option the chart does not have     | mlflow.staticPrefix=/x                                    | additional properties 'staticPrefix' not allowed           |
+      | an option the chart does not have     | mlflow.urlPrefix=/x                                       | additional properties 'urlPrefix' not allowed              |
       | iceberg without the chart's database  | mode=iceberg,mlflow.enabled=false                         | mode iceberg keeps its catalog in the chart's PostgreSQL   |
 
   # Optional features render what production needs

@@ -161,3 +161,23 @@ def test_the_drivers_service_account_carries_its_annotations():
     account = rendered.named("ServiceAccount", "-spark")
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/spark"}
     assert "annotations" not in chart.render("k8s", "4.1.1").named("ServiceAccount", "-spark")["metadata"]
+
+
+def test_a_static_prefix_moves_the_probes_the_scrape_and_every_client_with_it():
+    rendered = chart.render("connect-standalone", "4.1.1", {
+        "mlflow.staticPrefix": "/mlflow/", "mlflow.metrics.enabled": "true",
+        "mlflow.metrics.serviceMonitor.enabled": "true"})
+    container = chart.mlflow_container(rendered)
+    assert "--static-prefix=/mlflow" in container["args"]
+    assert {container[probe]["httpGet"]["path"] for probe in ("startupProbe", "readinessProbe", "livenessProbe")} \
+        == {"/mlflow/health"}
+    assert rendered.named("ServiceMonitor", "-mlflow")["spec"]["endpoints"][0]["path"] == "/mlflow/metrics"
+    assert chart.env_values(rendered.container("spark-connect", "connect"))["MLFLOW_TRACKING_URI"].endswith(":5000/mlflow")
+    test_pod = rendered.of_kind("Pod")[0]["spec"]["containers"][0]
+    assert chart.env_values(test_pod)["MLFLOW_URL"].endswith(":5000/mlflow")
+
+
+def test_without_a_static_prefix_nothing_moves():
+    container = chart.mlflow_container(chart.render("standalone-submit", "4.1.1"))
+    assert not any(arg.startswith("--static-prefix") for arg in container["args"])
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"

@@ -217,3 +217,8 @@ affinity:
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The path MLflow serves everything under (--static-prefix), "" when none: probes, scrapes and clients add it. */}}
+{{- define "spark-standalone.mlflowPrefix" -}}
+{{- with .Values.mlflow.staticPrefix }}{{ printf "/%s" (trimAll "/" .) }}{{ end }}
+{{- end }}
