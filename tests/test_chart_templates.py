@@ -181,3 +181,20 @@ def test_without_a_static_prefix_nothing_moves():
     container = chart.mlflow_container(chart.render("standalone-submit", "4.1.1"))
     assert not any(arg.startswith("--static-prefix") for arg in container["args"])
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_extra_environment_and_arguments_reach_their_containers():
+    rendered = chart.render("connect-standalone", "4.1.1", {
+        "mlflow.extraArgs[0]": "--uvicorn-opts=--timeout-keep-alive=30",
+        "mlflow.extraEnv[0].name": "MLFLOW_LOGGING_LEVEL", "mlflow.extraEnv[0].value": "DEBUG",
+        "spark.extraEnv[0].name": "TZ", "spark.extraEnv[0].value": "UTC"})
+    mlflow = chart.mlflow_container(rendered)
+    assert mlflow["args"][-1] == "--uvicorn-opts=--timeout-keep-alive=30"
+    assert chart.env_values(mlflow)["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+    for component, name in (("spark-master", "master"), ("spark-worker", "worker"), ("spark-connect", "connect")):
+        assert chart.env_values(rendered.container(component, name))["TZ"] == "UTC", component
+
+
+def test_an_environment_entry_without_a_name_is_refused():
+    with pytest.raises(chart.RenderFailed, match="name"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.extraEnv[0].value": "x"})

@@ -40,6 +40,9 @@
 {{- if eq .Values.mode "iceberg" }}
 {{ include "spark-standalone.s3Env" . }}
 {{- end }}
+{{- with .Values.spark.extraEnv }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "spark-standalone.sparkVolumeMounts" -}}
