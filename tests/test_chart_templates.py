@@ -220,3 +220,25 @@ def test_network_policies_admit_only_the_release_and_the_listed_peers():
 
 def test_no_network_policy_by_default():
     assert chart.render("standalone-submit", "4.1.1").of_kind("NetworkPolicy") == []
+
+
+def test_extra_volumes_are_mounted_where_their_values_say():
+    rendered = chart.render("connect-standalone", "4.1.1", {
+        "mlflow.extraVolumes[0].name": "ca", "mlflow.extraVolumes[0].configMap.name": "corporate-ca",
+        "mlflow.extraVolumeMounts[0].name": "ca", "mlflow.extraVolumeMounts[0].mountPath": "/etc/ssl/corporate",
+        "spark.extraVolumes[0].name": "jars", "spark.extraVolumes[0].emptyDir.sizeLimit": "1Gi",
+        "spark.extraVolumeMounts[0].name": "jars", "spark.extraVolumeMounts[0].mountPath": "/opt/extra-jars"})
+    assert chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
+    assert {"name": "ca", "configMap": {"name": "corporate-ca"}} in \
+        rendered.workload("mlflow")["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "ca", "mountPath": "/etc/ssl/corporate"} in chart.mlflow_container(rendered)["volumeMounts"]
+    for component, name in (("spark-master", "master"), ("spark-worker", "worker"), ("spark-connect", "connect")):
+        pod = rendered.workload(component)["spec"]["template"]["spec"]
+        assert {"name": "jars", "emptyDir": {"sizeLimit": "1Gi"}} in pod["volumes"], component
+        mounts = rendered.container(component, name)["volumeMounts"]
+        assert {"name": "jars", "mountPath": "/opt/extra-jars"} in mounts, component
+
+
+def test_a_mount_without_a_path_is_refused():
+    with pytest.raises(chart.RenderFailed, match="mountPath"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.extraVolumeMounts[0].name": "ca"})

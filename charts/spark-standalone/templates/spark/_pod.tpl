@@ -52,6 +52,9 @@
 {{- if include "spark-standalone.kubernetesScheduler" . }}
 - {name: spark-templates, mountPath: /etc/spark/templates, readOnly: true}
 {{- end }}
+{{- with .Values.spark.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "spark-standalone.sparkVolumes" -}}
@@ -71,4 +74,7 @@
   emptyDir: {}
 - name: tmp
   emptyDir: {}
+{{- with .Values.spark.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
