@@ -1,5 +1,6 @@
 """Steps about seed 003's production deployment: replicas behind the balancer, faults, load, bad input."""
 
+import contextlib
 import time
 
 from behave import given, then, when
@@ -38,9 +39,9 @@ def step_clients_loop(context, count):
 
 @given("a client logs metrics straight to replica-1 with the MLflow client and its retries")
 def step_client_to_replica(context):
-    env = mlflow_client_env(context.deployment.admin)
-    env.__enter__()
-    context.add_cleanup(env.__exit__, None, None, None)
+    scope = contextlib.ExitStack()  # the login stays in the environment until the scenario ends
+    scope.enter_context(mlflow_client_env(context.deployment.admin))
+    context.add_cleanup(scope.close)
     _start_clients(context, 1, mlflow_client_logger(context.deployment.replica("replica-1").server.url))
     context.clients.wait_acknowledged(5, timeout=30)
 
