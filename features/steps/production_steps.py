@@ -98,7 +98,7 @@ def step_legacy_run(context, version):
     context.legacy_database = context.target.new_database()
     legacy = context.target.legacy_mlflow(context.legacy_database)
     try:
-        context.legacy_run = write_sample_run(MlflowApi(legacy.url))
+        context.sample_run = write_sample_run(MlflowApi(legacy.url))
     finally:
         context.target.stop_variant(legacy)
 
@@ -107,6 +107,7 @@ def step_legacy_run(context, version):
 def step_pod_on_legacy(context):
     context.variant = context.target.mlflow_variant({}, context.legacy_database)
     context.add_cleanup(context.target.stop_variant, context.variant)
+    context.read_back_url = context.variant.url
 
 
 @then("that database's schema is at the revision of a database the chart's MLflow created")
@@ -118,7 +119,7 @@ def step_schema_revision(context):
     assert upgraded == current, f"upgraded to {upgraded}, a new database is at {current}"
 
 
-@then("the run reads back through the new server with the same params, metrics, tag and artifact")
-def step_run_survived(context):
-    differences = sample_run_differences(MlflowApi(context.variant.url), context.legacy_run)
-    assert not differences, "; ".join(differences)
+@then("the run reads back through the {which} server with the same params, metrics, tag and artifact")
+def step_run_survived(context, which):
+    differences = sample_run_differences(MlflowApi(context.read_back_url), context.sample_run)
+    assert not differences, f"through the {which} server: " + "; ".join(differences)

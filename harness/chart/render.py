@@ -28,7 +28,15 @@ KUBE_VERSIONS = ("1.33.0", "1.27.0")  # the version we target, and the oldest Ch
 EXTRA_API_VERSIONS = ("monitoring.coreos.com/v1",)
 
 
-POD_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+POD_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+
+
+def pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec a workload runs (a CronJob's through its Job template), or a bare Pod's own."""
+    if doc["kind"] == "Pod":
+        return dict(doc["spec"])
+    spec = doc["spec"]["jobTemplate"]["spec"] if doc["kind"] == "CronJob" else doc["spec"]
+    return dict(spec["template"]["spec"])
 
 # Workload components each mode renders besides the MLflow side (mlflow, postgresql, minio, bucket-init).
 
@@ -82,10 +90,8 @@ class Rendered:
         """(kind/name, pod spec) of every pod the chart would run, tests and hooks included."""
         for doc in self.docs:
             name = f"{doc['kind']}/{doc['metadata']['name']}"
-            if doc["kind"] == "Pod":
-                yield name, doc["spec"]
-            elif doc["kind"] in POD_OWNERS:
-                yield name, doc["spec"]["template"]["spec"]
+            if doc["kind"] == "Pod" or doc["kind"] in POD_OWNERS:
+                yield name, pod_spec(doc)
 
     def spark_defaults(self) -> str:
         return str(self.named("ConfigMap", "-spark-conf")["data"]["spark-defaults.conf"])
@@ -107,12 +113,15 @@ class Rendered:
             raise LookupError(f"expected one workload of component {component}, found {len(found)}")
         return found[0]
 
+    def pod_of(self, component: str) -> dict[str, Any]:
+        return pod_spec(self.workload(component))
+
     def executor_pod_template(self) -> dict[str, Any]:
         """The pod template Spark on Kubernetes gives its executors (k8s modes)."""
         return dict(yaml.safe_load(self.named("ConfigMap", "-spark-conf")["data"]["executor-pod.yaml"]))
 
     def container(self, component: str, name: str) -> dict[str, Any]:
-        pod = self.workload(component)["spec"]["template"]["spec"]
+        pod = self.pod_of(component)
         return next(c for c in pod["containers"] + pod.get("initContainers", []) if c["name"] == name)
 
     def secret_values(self) -> list[str]:
@@ -196,7 +205,7 @@ def token_mounting_components(rendered: Rendered) -> set[str]:
     found = set()
     for doc in rendered.docs:
         if doc["kind"] in POD_OWNERS or doc["kind"] == "Pod":
-            pod = doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
+            pod = pod_spec(doc)
             if pod.get("automountServiceAccountToken") is not False:
                 labels = doc["metadata"].get("labels", {})
                 found.add(labels.get("app.kubernetes.io/component", doc["metadata"]["name"]))
@@ -205,7 +214,7 @@ def token_mounting_components(rendered: Rendered) -> set[str]:
 
 def mlflow_container(rendered: Rendered) -> dict[str, Any]:
     deployment = rendered.named("Deployment", "-mlflow")
-    return next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "mlflow")
+    return next(c for c in pod_spec(deployment)["containers"] if c["name"] == "mlflow")
 
 
 def parse_overrides(text: str) -> dict[str, str]:
@@ -217,8 +226,7 @@ def parse_overrides(text: str) -> dict[str, str]:
 def containers_of(rendered: Rendered, component_prefix: str) -> list[dict[str, Any]]:
     return [container for doc in rendered.docs if doc["kind"] in POD_OWNERS
             and doc["metadata"]["labels"]["app.kubernetes.io/component"].startswith(component_prefix)
-            for container in doc["spec"]["template"]["spec"]["containers"]
-            + doc["spec"]["template"]["spec"].get("initContainers", [])]
+            for container in pod_spec(doc)["containers"] + pod_spec(doc).get("initContainers", [])]
 
 
 def gpu_requests(rendered: Rendered, resource: str = "nvidia.com/gpu") -> list[str]:

@@ -149,6 +149,16 @@ class MlflowApi:
     def get_registered_model(self, name: str) -> dict[str, Any]:
         return dict(self.call("GET", f"{API}/registered-models/get", params={"name": name})["registered_model"])
 
+    def create_model_version(self, name: str, source: str, run_id: str) -> dict[str, Any]:
+        body = self.call("POST", f"{API}/model-versions/create", json={"name": name, "source": source, "run_id": run_id})
+        return dict(body["model_version"])
+
+    def model_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of the registered model `name`, by version number."""
+        body = self.call("GET", f"{API}/model-versions/search", params={"filter": f"name='{name}'",
+                                                                         "max_results": 1000})
+        return sorted(body.get("model_versions", []), key=lambda version: int(version["version"]))
+
     def set_model_alias(self, name: str, alias: str, version: str) -> None:
         self.call("POST", f"{API}/registered-models/alias", json={"name": name, "alias": alias, "version": version})
 

@@ -1,5 +1,6 @@
-"""A run with one of everything (params, metrics with history, a tag, an artifact), written through one
-server and compared through another: what a migration or a restore must carry over."""
+"""A run with one of everything (params, metrics with history, a tag, an artifact) and a registered model with
+two versions of it, written through one server and compared through another: what a migration or a restore
+must carry over."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from harness.world import unique_name
 
 ARTIFACT_PATH = "report/summary.txt"
 ARTIFACT_BODY = b"accuracy 0.93 on the holdout set\n"
+# What a restored model version must keep (its timestamps included: a restore is not a re-registration).
+MODEL_VERSION_FIELDS = ("version", "source", "run_id", "status", "creation_timestamp")
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,30 @@ def sample_run_differences(api: MlflowApi, expected: SampleRun) -> list[str]:
     if artifact.status_code != 200 or artifact.content != ARTIFACT_BODY:
         differences.append(f"artifact {ARTIFACT_PATH}: {artifact.status_code} {artifact.content[:80]!r}")
     return differences
+
+
+@dataclass(frozen=True)
+class SampleModel:
+    name: str
+    versions: list[dict[str, str]]  # MODEL_VERSION_FIELDS of each version, as the writing server read them
+
+
+def _version_fields(api: MlflowApi, name: str) -> list[dict[str, str]]:
+    return [{field: str(version.get(field)) for field in MODEL_VERSION_FIELDS} for version in api.model_versions(name)]
+
+
+def write_sample_model(api: MlflowApi, sample: SampleRun, versions: int = 2) -> SampleModel:
+    """A registered model whose versions come from the sample run's artifact folder."""
+    name = unique_name("sample-model")
+    api.create_registered_model(name)
+    source = f"mlflow-artifacts:/{sample.run.experiment_id}/{sample.run.run_id}/artifacts/report"
+    for _ in range(versions):
+        api.create_model_version(name, source, sample.run.run_id)
+    return SampleModel(name, _version_fields(api, name))
+
+
+def sample_model_differences(api: MlflowApi, expected: SampleModel) -> list[str]:
+    read = _version_fields(api, expected.name)
+    if read == expected.versions:
+        return []
+    return [f"model {expected.name}: versions {read} != {expected.versions}"]

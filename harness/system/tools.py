@@ -37,7 +37,7 @@ def postgres_bin_dir() -> Path:
     """Debian keeps initdb/postgres out of PATH, under /usr/lib/postgresql/<major>/bin."""
     on_path = shutil.which("initdb")
     if on_path:
-        return Path(on_path).parent
+        return Path(on_path).resolve().parent  # a symlink into Debian's folder: its siblings (pg_dump) too
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
     if not candidates:
         raise ToolMissing("PostgreSQL server programs (initdb) are not installed",

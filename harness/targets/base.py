@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from harness.config import RunConfig
 from harness.errors import SuiteError
+from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform
 from harness.mlflow.legacy import LEGACY_VERSION
 from harness.mlflow.variant import VariantServer
 from harness.stores.postgres import Database
@@ -74,6 +75,21 @@ class Target(abc.ABC):
         """Seed 003's deployment (two replicas behind a balancer with TLS) on stores of its own, started on
         first use and shared by later scenarios (@needs-local-processes)."""
         raise SuiteError(f"the {self.name} target does not run the production deployment as local processes")
+
+    def run_backup_job(self, job: BackupJob) -> str:
+        """One run of the chart's backup CronJob against the platform; what it printed."""
+        raise SuiteError(f"the {self.name} target does not run the backup CronJob's commands locally")
+
+    def backups(self, job: BackupJob) -> list[Backup]:
+        """The backups `job` has written into the platform's bucket, oldest first."""
+        raise SuiteError(f"the {self.name} target does not list backups")
+
+    def restored_platform(self, job: BackupJob, backup: Backup) -> RestoredPlatform:
+        """A fresh PostgreSQL and S3 store restored from `backup`, with the chart's MLflow pod on them."""
+        raise SuiteError(f"the {self.name} target does not restore backups onto local processes")
+
+    def stop_restored(self, restored: RestoredPlatform) -> None:
+        restored.stop()
 
     def stop_variant(self, variant: VariantServer) -> None:
         """Stop a variant server at the end of the scenario that started it."""

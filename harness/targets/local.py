@@ -15,6 +15,7 @@ from harness import chart, progress
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.matrix import SPARK_VERSIONS
+from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform, backups_in
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.server import MlflowServer
@@ -45,6 +46,7 @@ class LocalTarget(Target):
         self._database: Database | None = None
         self._spark: LocalSparkPool | None = None
         self._variants: list[VariantServer] = []
+        self._restored: list[RestoredPlatform] = []
         self._production: ProductionStack | None = None
         self._production_error: Exception | None = None
 
@@ -118,6 +120,28 @@ class LocalTarget(Target):
             variant.server.start()
         return variant
 
+    def run_backup_job(self, job: BackupJob) -> str:
+        self.platform()
+        assert self._database is not None and self._s3 is not None
+        with progress.step("running the chart's backup CronJob (pg_dump, upload) against the platform"):
+            return job.run(self._database, self._s3.server_env(), self.workdir / f"backup-{secrets.token_hex(4)}")
+
+    def backups(self, job: BackupJob) -> list[Backup]:
+        return backups_in(self.platform().s3_client(), job)
+
+    def restored_platform(self, job: BackupJob, backup: Backup) -> RestoredPlatform:
+        platform = self.platform()
+        assert self._database is not None
+        restored = RestoredPlatform(self.workdir)
+        self._restored.append(restored)
+        restored.restore(backup, platform.s3_client(), job, platform.bucket, self._database.name, self._database.user)
+        return restored
+
+    def stop_restored(self, restored: RestoredPlatform) -> None:
+        super().stop_restored(restored)
+        if restored in self._restored:
+            self._restored.remove(restored)
+
     def stop_variant(self, variant: VariantServer) -> None:
         super().stop_variant(variant)
         if variant in self._variants:
@@ -145,8 +169,9 @@ class LocalTarget(Target):
 
     def service_logs(self) -> dict[str, Path]:
         shared = {path.stem: path for path in sorted((self.workdir / "logs").glob("*.log"))}
-        production = {f"production-{path.stem}": path for path in sorted((self.workdir / "production" / "logs").glob("*.log"))}
-        return shared | production
+        # The production deployment's and each restore's services log under their own folder.
+        own_stores = {f"{path.parent.parent.name}-{path.stem}": path for path in sorted(self.workdir.glob("*/logs/*.log"))}
+        return shared | own_stores
 
     def environment(self) -> dict[str, str]:
         env: dict[str, Any] = {"target": self.name, "mlflow": package_version("mlflow"),
@@ -170,6 +195,9 @@ class LocalTarget(Target):
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()
+        for restored in self._restored:
+            restored.stop()
+        self._restored.clear()
         for service in (self._mlflow, self._s3, self._postgres):
             if service is not None:
                 service.stop()

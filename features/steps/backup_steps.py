@@ -1,0 +1,85 @@
+"""Steps about the chart's backup CronJob and the restore procedure (seed 003's RTO and RPO)."""
+
+import datetime
+
+from behave import given, then, when
+
+from harness.mlflow.api import MlflowApi
+from harness.mlflow.backup import BackupJob
+from harness.mlflow.samples import sample_model_differences, write_sample_model, write_sample_run
+from harness.world import unique_name
+from support.reporting import attach_json, attach_text
+from support.scenario import world
+
+
+def _job(context, **values):
+    """The CronJob rendered to write under a prefix of this scenario's own."""
+    overrides = {"backup.prefix": f"backups/{unique_name('scenario')}", **values}
+    context.backup_job = BackupJob.rendered_with(overrides)
+    return context.backup_job
+
+
+@given("a run with params, metrics, a tag and an artifact, and a registered model with two versions of it")
+def step_sample_data(context):
+    api = MlflowApi(world(context).platform.mlflow_url)
+    context.sample_run = write_sample_run(api)
+    context.sample_model = write_sample_model(api, context.sample_run)
+
+
+@when("the chart's backup CronJob runs against the platform")
+def step_backup_runs(context):
+    started = datetime.datetime.now(datetime.timezone.utc)
+    attach_text("backup job output", context.target.run_backup_job(_job(context)))
+    context.backup_seconds = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
+
+
+@when("the newest backup is restored onto a new PostgreSQL and S3 store and the chart's MLflow pod starts on them")
+def step_restore(context):
+    newest = context.target.backups(context.backup_job)[-1]
+    context.backup_age = datetime.datetime.now(datetime.timezone.utc) - newest.taken_at
+    context.restored = context.target.restored_platform(context.backup_job, newest)
+    context.add_cleanup(context.target.stop_restored, context.restored)
+    context.read_back_url = context.restored.url
+    attach_json("restore", {"backup": newest.key, "backup age at restore (s)": context.backup_age.total_seconds(),
+                            "artifact objects copied": context.restored.objects_copied,
+                            "restore wall time, RTO (s)": round(context.restored.seconds, 1)})
+
+
+@then("the registered model reads back through the restored server with both versions unchanged")
+def step_model_survived(context):
+    differences = sample_model_differences(MlflowApi(context.restored.url), context.sample_model)
+    assert not differences, "; ".join(differences)
+
+
+@then("the restore took less than {minutes:d} minutes")
+def step_rto(context, minutes):
+    assert context.restored.seconds < minutes * 60, f"the restore took {context.restored.seconds:.0f} s"
+
+
+@then("the chart's backup schedule keeps the newest backup less than {minutes:d} minutes old")
+def step_rpo(context, minutes):
+    gap = context.backup_job.longest_gap()
+    worst = gap.total_seconds() + context.backup_seconds
+    attach_text("RPO", f"schedule {context.backup_job.schedule!r}: longest gap {gap}, one backup took "
+                       f"{context.backup_seconds:.1f} s, so the newest backup is at most {worst / 60:.1f} min old")
+    assert worst < minutes * 60, f"with {context.backup_job.schedule!r} a backup can be {worst / 60:.1f} minutes old"
+
+
+@given("the chart's backup CronJob rendered with a retention of {count:d}")
+def step_retention(context, count):
+    _job(context, **{"backup.retention": str(count)})
+
+
+@when("it runs {times:d} times against the platform")
+def step_runs(context, times):
+    context.backup_keys = []
+    for _ in range(times):
+        context.target.run_backup_job(context.backup_job)
+        context.backup_keys.append(context.target.backups(context.backup_job)[-1].key)
+
+
+@then("the bucket holds its {count:d} newest backups and not the oldest")
+def step_kept(context, count):
+    kept = [backup.key for backup in context.target.backups(context.backup_job)]
+    attach_json("backups", {"written": context.backup_keys, "kept": kept})
+    assert kept == context.backup_keys[-count:], f"kept {kept}, written {context.backup_keys}"

@@ -1,0 +1,76 @@
+"""A container the chart renders, run here as a local process: its own command and arguments, its environment
+with local values for what points at a service or comes from a Secret, its volumes as folders of the run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ServiceFailed
+from harness.stores.postgres import Database
+from harness.system import tools
+
+# Volumes of the chart's pods that become folders of the run here.
+CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")
+TIMEOUT_S = 300
+
+
+def local_program(name: str) -> str:
+    """The local program for a container's command[0] (the images' python is the suite's own)."""
+    if name == "python":
+        return sys.executable
+    if name == "sh":
+        return "sh"
+    if name in ("pg_dump", "pg_restore"):
+        return str(tools.postgres_bin_dir() / name)
+    raise ServiceFailed(f"the chart runs '{name}' in a container, which the local target has no program for",
+                        "teach harness/chart/local_containers.py where to find it")
+
+
+def volume_folder(folder: Path, container_path: str) -> Path:
+    return folder / container_path.strip("/").replace("/", "-")
+
+
+def fill(text: str, env: dict[str, str], folder: Path) -> str:
+    """Kubernetes' $(VAR) expansion, and the pod's volume paths as the run's folders."""
+    text = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], text)
+    # One pass, so a replacement (under the run's /tmp folder) is never replaced again.
+    pattern = "|".join(re.escape(path) for path in CONTAINER_PATHS)
+    return re.sub(pattern, lambda m: str(volume_folder(folder, m.group(0))), text)
+
+
+def service_values(database: Database, storage_env: dict[str, str]) -> dict[str, str]:
+    """What the chart's containers read from its Secrets and service names, as the local services have it."""
+    return {"MLFLOW_DB_HOST": database.host, "MLFLOW_DB_PORT": str(database.port), "MLFLOW_DB_USER": database.user,
+            "MLFLOW_DB_NAME": database.name, "MLFLOW_DB_PASSWORD": database.password,
+            "PGPASSWORD": database.password, **storage_env}
+
+
+def container_env(container: dict[str, Any], local_values: dict[str, str]) -> dict[str, str]:
+    """The container's environment: the local value for what points at a service or comes from a Secret,
+    the rendered value for everything else."""
+    env: dict[str, str] = {}
+    for entry in container.get("env", []):
+        name = entry["name"]
+        if name in local_values:
+            env[name] = local_values[name]
+        elif "value" in entry:
+            env[name] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], str(entry["value"]))
+    return env
+
+
+def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> str:
+    """Run a container's own command to its end here; returns what it printed. Fails with its stderr."""
+    argv = [local_program(container["command"][0]), *container["command"][1:],
+            *(fill(arg, env, folder) for arg in container.get("args", []))]
+    for path in CONTAINER_PATHS:
+        volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **env}, check=False,
+                          timeout=TIMEOUT_S)
+    if done.returncode != 0:
+        raise ServiceFailed(f"the chart's container {container['name']} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout

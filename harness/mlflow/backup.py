@@ -1,0 +1,152 @@
+"""Seed 003's backups: the chart's backup CronJob run here with its own commands, and the restore procedure the
+README documents ("Restore from a backup"), run step by step onto a fresh PostgreSQL and S3 store.
+
+RTO is the restore's wall time up to a healthy server; RPO is bounded by the longest gap between two runs of
+the CronJob's schedule plus the time one backup takes (the newest backup is never older than that).
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from croniter import croniter
+
+from harness import chart, progress
+from harness.chart.local_containers import container_env, local_program, run_container, service_values
+from harness.errors import ServiceFailed
+from harness.matrix import SPARK_VERSIONS
+from harness.mlflow.server import MlflowServer
+from harness.mlflow.variant import pod_from_chart
+from harness.stores.postgres import Database, PostgresService
+from harness.stores.s3 import S3Service
+
+BACKUP_VALUES = {"backup.enabled": "true"}
+DUMP_NAME = "mlflow.dump"
+TAKEN_AT_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # the dated prefix the CronJob writes under
+
+
+@dataclass(frozen=True)
+class BackupJob:
+    """The chart's backup CronJob as rendered: its pod, its schedule and where it writes."""
+
+    pod: dict[str, Any]
+    schedule: str
+    bucket: str
+    prefix: str
+    retention: int
+
+    @classmethod
+    def rendered_with(cls, overrides: dict[str, str] | None = None) -> "BackupJob":
+        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], {**BACKUP_VALUES, **(overrides or {})})
+        cronjob = rendered.named("CronJob", "-backup")
+        pod = rendered.pod_of("backup")
+        upload = chart.env_values(next(c for c in pod["containers"] if c["name"] == "upload"))
+        return cls(pod, cronjob["spec"]["schedule"], upload["BACKUP_BUCKET"], upload["BACKUP_PREFIX"],
+                   int(upload["BACKUP_RETENTION"]))
+
+    def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
+        """One run of the Job: its init container (pg_dump) then its container (upload, prune), here."""
+        values = service_values(database, storage_env)
+        printed = [run_container(container, container_env(container, values), folder)
+                   for container in [*self.pod.get("initContainers", []), *self.pod["containers"]]]
+        return "".join(printed)
+
+    def longest_gap(self, days: int = 7) -> datetime.timedelta:
+        """The longest time between two runs of the schedule over `days` days."""
+        start = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)  # a Monday: weekly schedules count
+        runs = croniter(self.schedule, start)
+        times = [runs.get_next(datetime.datetime)]
+        while times[-1] < start + datetime.timedelta(days=days):
+            times.append(runs.get_next(datetime.datetime))
+        return max(later - earlier for earlier, later in zip(times, times[1:]))
+
+
+@dataclass(frozen=True)
+class Backup:
+    bucket: str
+    key: str
+    taken_at: datetime.datetime
+
+
+def backups_in(s3: Any, job: BackupJob) -> list[Backup]:
+    """The backups under the job's prefix, oldest first."""
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=job.bucket, Prefix=job.prefix + "/"):
+        for item in page.get("Contents", []):
+            stamp = item["Key"][len(job.prefix) + 1:].split("/")[0]
+            taken_at = datetime.datetime.strptime(stamp, TAKEN_AT_FORMAT).replace(tzinfo=datetime.timezone.utc)
+            found.append(Backup(job.bucket, item["Key"], taken_at))
+    return sorted(found, key=lambda backup: backup.taken_at)
+
+
+def copy_bucket(source: Any, target: Any, bucket: str, skip_prefix: str) -> int:
+    """Every object of `bucket` but the backups, from one store to the other (`mc mirror` on a cluster)."""
+    copied = 0
+    for page in source.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            if item["Key"].startswith(skip_prefix + "/"):
+                continue
+            body = source.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            target.put_object(Bucket=bucket, Key=item["Key"], Body=body)
+            copied += 1
+    return copied
+
+
+class RestoredPlatform:
+    """A fresh PostgreSQL and S3 store filled from a backup, and the chart's MLflow pod started on them. Owned
+    (stoppable) from construction, so an interrupt during the restore stops what it had started."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.folder = workdir / f"restore-{secrets.token_hex(4)}"
+        self.folder.mkdir()
+        self.postgres = PostgresService(self.folder)
+        self.s3 = S3Service(self.folder)
+        self.server: MlflowServer | None = None
+        self.seconds = 0.0  # the restore's wall time: its RTO
+        self.objects_copied = 0
+
+    def restore(self, backup: Backup, source_s3: Any, job: BackupJob, artifact_bucket: str,
+                database_name: str, database_user: str) -> None:
+        started = time.monotonic()
+        with progress.step("restoring: a new PostgreSQL, the dump loaded with pg_restore"):
+            self.postgres.start()
+            database = self.postgres.create_database(database_name, database_user)
+            dump = self.folder / DUMP_NAME
+            source_s3.download_file(backup.bucket, backup.key, str(dump))
+            self._pg_restore(database, dump)
+        with progress.step("restoring: a new S3 store, the artifacts copied over"):
+            self.s3.start()
+            self.s3.create_buckets(sorted({artifact_bucket, job.bucket}))
+            self.objects_copied = copy_bucket(source_s3, self.s3.client(), artifact_bucket, job.prefix)
+        with progress.step("restoring: the chart's MLflow pod on the restored stores"):
+            pod = pod_from_chart({"mlflow.postgresql.database": database.name,
+                                  "mlflow.postgresql.username": database.user},
+                                 database, self.s3.server_env(), self.folder)
+            self.server = pod.server(name="mlflow-server-restored")
+            self.server.start()
+        self.seconds = time.monotonic() - started
+
+    @staticmethod
+    def _pg_restore(database: Database, dump: Path) -> None:
+        argv = [local_program("pg_restore"), "--no-owner", "--exit-on-error", f"--host={database.host}",
+                f"--port={database.port}", f"--username={database.user}", f"--dbname={database.name}", str(dump)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600,
+                              env={"PGPASSWORD": database.password, "PATH": "/usr/bin:/bin"})
+        if done.returncode != 0:
+            raise ServiceFailed(f"pg_restore failed: {done.stderr.strip()[-500:]}")
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "the restore has not started its server"
+        return self.server.url
+
+    def stop(self) -> None:
+        for service in (self.server, self.s3, self.postgres):
+            if service is not None:
+                service.stop()
