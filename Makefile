@@ -23,13 +23,16 @@ platform: setup
 	@$(VENV)/python -m harness.platform_cli
 
 ## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
+## The last report's history/ goes into the new results, so the report shows trends and each test's history.
 acceptance: setup
-	@rm -rf $(RESULTS); status=0; \
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS); [ ! -d $(REPORT)/history ] || cp -r $(REPORT)/history $(RESULTS)/; \
+	status=0; \
 	$(VENV)/behave -D target=$(TARGET) $(FORMATS) $(BEHAVE_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory report; \
 	exit $$status
 
 report:
+	@$(VENV)/python -m harness.report_suites $(RESULTS)
 	@ALLURE_NO_ANALYTICS=true $(CACHE)/allure/node_modules/.bin/allure generate $(RESULTS) -o $(REPORT) --clean >/dev/null \
 	  && echo "Allure report: $(CURDIR)/$(REPORT)/index.html (open it with: $(CACHE)/allure/node_modules/.bin/allure open $(REPORT))"
 

@@ -13,10 +13,14 @@ from behave.model import Scenario, Status
 
 from harness import timings
 from harness.config import parse_userdata
+from harness.matrix_grid import MatrixGrid
 from harness.progress import console
 from harness.targets import make_target
-from support.reporting import attach_failure_evidence, keep_service_logs, skip_with_reason, write_allure_environment
-from support.scenario import skip_reason
+from support.reporting import (attach_failure_evidence, attach_matrix, keep_service_logs, skip_with_reason,
+                               write_allure_environment, write_matrix)
+from support.scenario import matrix_cells, skip_reason
+
+MATRIX_TAG = "ws-00-008-05"  # the seed whose scenarios fill the mode x version grid
 
 
 def _interrupt_on_sigterm(signum: int, frame: object) -> None:
@@ -29,6 +33,7 @@ def before_all(context) -> None:
     context.run_config = parse_userdata(context.config.userdata)
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)
+    context.matrix = MatrixGrid()
     context.started = time.monotonic()
     console.print(f"target: [bold]{context.target.name}[/]")
 
@@ -49,6 +54,11 @@ def after_scenario(context, scenario: Scenario) -> None:
         attach_failure_evidence(context)
     outcome = {Status.passed: "passed", Status.skipped: "skipped"}.get(scenario.status, "failed")
     context.outcomes[outcome] += 1
+    if MATRIX_TAG in scenario.effective_tags:
+        for mode, version in matrix_cells([step.name for step in scenario.all_steps]):
+            context.matrix.record(mode, version, outcome, scenario.duration, scenario.skip_reason or "")
+        if scenario is list(context.feature.walk_scenarios())[-1]:
+            attach_matrix(context.matrix)  # the feature's last row carries the whole grid into the report
 
 
 def after_all(context) -> None:
@@ -61,6 +71,8 @@ def after_all(context) -> None:
         keep_service_logs(target.service_logs())
     finally:
         target.close()
+    if context.matrix.recorded:
+        write_matrix(context.matrix)
     counts = context.outcomes
     console.print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped",
                   markup=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 import allure
 from behave.model import Scenario
 
+from harness.matrix_grid import MatrixGrid
 from harness.progress import console
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
@@ -54,6 +55,17 @@ def keep_service_logs(logs: dict[str, Path]) -> None:
     dest.mkdir(parents=True)
     for name, path in logs.items():
         shutil.copy(path, dest / f"{name}.log")
+
+
+def attach_matrix(grid: MatrixGrid) -> None:
+    allure.attach(grid.svg(), name="Spark matrix of this run", attachment_type=allure.attachment_type.SVG)
+
+
+def write_matrix(grid: MatrixGrid) -> None:
+    """The grid on the terminal and as reports/matrix.md and reports/matrix.svg."""
+    console.print(grid.table())
+    markdown, picture = grid.write(REPORTS)
+    console.print(f"matrix: {picture} and {markdown}", markup=False)
 
 
 def attach_text(name: str, text: str) -> None:

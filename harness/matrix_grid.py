@@ -1,0 +1,126 @@
+"""The mode x Spark version grid of one run: each cell passed, failed or skipped (with the reason) and its time,
+as a terminal table, Markdown and an SVG picture (reports/matrix.md, reports/matrix.svg)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.table import Table
+
+from harness.matrix import MODES, SPARK_VERSIONS
+
+MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
+COLOURS = {"passed": "#97cc64", "failed": "#fd5a3e", "skipped": "#d5d5d5", "not run": "#ffffff"}
+RICH_STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim", "not run": "dim"}
+
+
+@dataclass
+class Cell:
+    """Every scenario of one mode and version: failed if any failed, passed if any passed, else skipped."""
+
+    outcomes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        for status in ("failed", "passed", "skipped"):
+            if status in self.outcomes:
+                return status
+        return "not run"
+
+    @property
+    def label(self) -> str:
+        timing = f" {self.seconds:.0f}s" if self.status in ("passed", "failed") else ""
+        return MARKS[self.status] + timing
+
+
+class MatrixGrid:
+    def __init__(self) -> None:
+        self.cells = {(mode, version): Cell() for mode in MODES for version in SPARK_VERSIONS}
+
+    def record(self, mode: str, version: str, outcome: str, seconds: float, reason: str = "") -> None:
+        cell = self.cells[(mode, version)]
+        cell.outcomes.append(outcome)
+        if outcome == "skipped":
+            if reason and reason not in cell.reasons:
+                cell.reasons.append(reason)
+        else:
+            cell.seconds += seconds
+
+    @property
+    def recorded(self) -> bool:
+        return any(cell.outcomes for cell in self.cells.values())
+
+    def _reason_numbers(self) -> dict[str, int]:
+        """Each distinct skip reason of a skipped cell, numbered for the footnotes."""
+        numbers: dict[str, int] = {}
+        for cell in self.cells.values():
+            if cell.status == "skipped":
+                for reason in cell.reasons:
+                    numbers.setdefault(reason, len(numbers) + 1)
+        return numbers
+
+    def _cell_text(self, cell: Cell, numbers: dict[str, int]) -> str:
+        notes = "".join(f"[{numbers[r]}]" for r in cell.reasons if r in numbers) if cell.status == "skipped" else ""
+        return cell.label + notes
+
+    def markdown(self) -> str:
+        numbers = self._reason_numbers()
+        lines = ["| mode | " + " | ".join(SPARK_VERSIONS) + " |", "| --- |" + " --- |" * len(SPARK_VERSIONS)]
+        for mode in MODES:
+            row = [self._cell_text(self.cells[(mode, version)], numbers) for version in SPARK_VERSIONS]
+            lines.append(f"| {mode} | " + " | ".join(row) + " |")
+        lines.append("")
+        lines += [f"[{number}] {reason}  " for reason, number in numbers.items()]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def table(self) -> Table:
+        numbers = self._reason_numbers()
+        table = Table(title="Spark matrix: mode x version", caption="\n".join(
+            f"[{number}] {reason}" for reason, number in numbers.items()), caption_justify="left")
+        table.add_column("mode")
+        for version in SPARK_VERSIONS:
+            table.add_column(version, justify="center")
+        for mode in MODES:
+            cells = [self.cells[(mode, version)] for version in SPARK_VERSIONS]
+            table.add_row(mode, *(f"[{RICH_STYLES[c.status]}]{self._cell_text(c, numbers)}[/]" for c in cells))
+        return table
+
+    def svg(self) -> str:
+        numbers = self._reason_numbers()
+        head_w, cell_w, row_h, top = 150, 110, 30, 40
+        longest_note = max((len(reason) + 5 for reason in numbers), default=0)
+        width = max(head_w + cell_w * len(SPARK_VERSIONS), 10 + int(6.5 * longest_note))  # 11px text: ~6.5px a char
+        height = top + row_h * (len(MODES) + 1) + 18 * len(numbers) + 10
+        svg = ET.Element("svg", xmlns="http://www.w3.org/2000/svg", width=str(width), height=str(height),
+                         style="font-family:sans-serif;font-size:13px")
+        ET.SubElement(svg, "text", x="5", y="20", style="font-weight:bold").text = "Spark matrix: mode x version"
+        for column, version in enumerate(SPARK_VERSIONS):
+            x = head_w + column * cell_w
+            ET.SubElement(svg, "text", x=str(x + cell_w // 2), y=str(top + 20), **{"text-anchor": "middle"}).text = version
+        for row, mode in enumerate(MODES, 1):
+            y = top + row * row_h
+            ET.SubElement(svg, "text", x="5", y=str(y + 20)).text = mode
+            for column, version in enumerate(SPARK_VERSIONS):
+                cell = self.cells[(mode, version)]
+                x = head_w + column * cell_w
+                rect = ET.SubElement(svg, "rect", x=str(x + 2), y=str(y + 2), width=str(cell_w - 4),
+                                     height=str(row_h - 4), fill=COLOURS[cell.status], stroke="#999")
+                ET.SubElement(rect, "title").text = "; ".join(cell.reasons) or cell.status
+                ET.SubElement(svg, "text", x=str(x + cell_w // 2), y=str(y + 20),
+                              **{"text-anchor": "middle"}).text = self._cell_text(cell, numbers)
+        y = top + row_h * (len(MODES) + 1) + 14
+        for reason, number in numbers.items():
+            ET.SubElement(svg, "text", x="5", y=str(y), style="font-size:11px").text = f"[{number}] {reason}"
+            y += 18
+        return ET.tostring(svg, encoding="unicode")
+
+    def write(self, folder: Path) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        markdown, picture = folder / "matrix.md", folder / "matrix.svg"
+        markdown.write_text("# Spark matrix: mode x version\n\n" + self.markdown())
+        picture.write_text(self.svg())
+        return markdown, picture

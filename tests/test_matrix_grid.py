@@ -1,0 +1,41 @@
+"""The run's mode x version grid: how scenarios of one cell add up, and what the picture and table say."""
+
+import xml.etree.ElementTree as ET
+
+from harness.matrix_grid import MatrixGrid
+
+
+def test_a_cell_fails_if_any_of_its_scenarios_failed_and_sums_their_time():
+    grid = MatrixGrid()
+    grid.record("gpu", "4.1.1", "passed", 20.0)
+    grid.record("gpu", "4.1.1", "failed", 5.0)
+    grid.record("gpu", "4.1.1", "skipped", 0.0, "needs a GPU")
+    cell = grid.cells[("gpu", "4.1.1")]
+    assert (cell.status, cell.label) == ("failed", "FAIL 25s")
+
+
+def test_a_cell_with_a_run_scenario_is_not_skipped():
+    grid = MatrixGrid()
+    grid.record("gpu", "3.5.7", "skipped", 0.0, "needs a GPU")
+    grid.record("gpu", "3.5.7", "passed", 19.4)
+    assert grid.cells[("gpu", "3.5.7")].label == "pass 19s"
+
+
+def test_skips_are_footnoted_by_reason_in_markdown_and_svg():
+    grid = MatrixGrid()
+    for version in ("3.5.7", "3.5.8"):
+        grid.record("k8s", version, "skipped", 0.0, "needs a Kubernetes cluster")
+    grid.record("connect-standalone", "3.5.7", "skipped", 0.0, "no Connect jar in the wheel")
+    markdown = grid.markdown()
+    assert "| k8s | skip[1] | skip[1] | - | - |" in markdown
+    assert "| connect-standalone | skip[2] | - | - | - |" in markdown
+    assert "[2] no Connect jar in the wheel" in markdown
+    texts = [element.text for element in ET.fromstring(grid.svg()).iter() if element.text]
+    assert "[1] needs a Kubernetes cluster" in texts and texts.count("skip[1]") == 2
+
+
+def test_nothing_recorded_until_a_matrix_scenario_ends():
+    grid = MatrixGrid()
+    assert not grid.recorded
+    grid.record("iceberg", "4.1.1", "passed", 44.0)
+    assert grid.recorded
