@@ -266,3 +266,30 @@ def test_backups_need_mlflow_and_a_sane_schedule():
         chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "mlflow.enabled": "false"})
     with pytest.raises(chart.RenderFailed, match="schedule"):
         chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "backup.schedule": "hourly"})
+
+
+@pytest.mark.parametrize("version", ["3.5.7", "4.1.1"])
+def test_iceberg_fetches_the_runtime_built_for_its_spark_line(version):
+    packages = chart.render("iceberg", version).spark_conf()["spark.jars.packages"].split(",")
+    runtime = next(p for p in packages if ":iceberg-spark-runtime-" in p)
+    assert runtime.split(":")[1].startswith(f"iceberg-spark-runtime-{version[:3]}_"), runtime
+
+
+def test_air_gapped_iceberg_loads_jars_from_the_pod_and_fetches_nothing():
+    conf = chart.render("iceberg", "4.1.1", {
+        "spark.iceberg.jars[0]": "/opt/jars/iceberg-spark-runtime.jar",
+        "spark.iceberg.jars[1]": "/opt/jars/postgresql.jar"}).spark_conf()
+    assert conf["spark.jars"] == "/opt/jars/iceberg-spark-runtime.jar,/opt/jars/postgresql.jar"
+    assert "spark.jars.packages" not in conf
+    with pytest.raises(chart.RenderFailed, match="jars"):
+        chart.render("iceberg", "4.1.1", {"spark.iceberg.jars[0]": "iceberg.jar"})
+
+
+def test_spark_35_connect_takes_its_server_jar_from_the_pod_when_given():
+    def args(overrides: dict[str, str]) -> list[str]:
+        return chart.render("connect-standalone", "3.5.8", overrides).container("spark-connect", "connect")["args"]
+
+    assert "org.apache.spark:spark-connect_2.12:3.5.8" in args({})
+    offline = args({"spark.connect.jars[0]": "/opt/jars/spark-connect_2.12-3.5.8.jar"})
+    assert "--packages" not in offline
+    assert offline[offline.index("--jars") + 1] == "/opt/jars/spark-connect_2.12-3.5.8.jar"
