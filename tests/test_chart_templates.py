@@ -2,6 +2,7 @@
 values that change a template, checked on `helm template` output."""
 
 import pytest
+import yaml
 
 from harness import chart
 from harness.matrix import MODES
@@ -293,3 +294,30 @@ def test_spark_35_connect_takes_its_server_jar_from_the_pod_when_given():
     offline = args({"spark.connect.jars[0]": "/opt/jars/spark-connect_2.12-3.5.8.jar"})
     assert "--packages" not in offline
     assert offline[offline.index("--jars") + 1] == "/opt/jars/spark-connect_2.12-3.5.8.jar"
+
+
+def test_every_image_value_has_one_shape():
+    values = yaml.safe_load((chart.CHART_DIR / "values.yaml").read_text())
+
+    def images(node, path=""):
+        for key, value in node.items() if isinstance(node, dict) else ():
+            if key.lower().endswith("image"):
+                yield f"{path}{key}", value
+            else:
+                yield from images(value, f"{path}{key}.")
+
+    found = dict(images(values))
+    assert len(found) == 6, found
+    assert {path: sorted(value) for path, value in found.items() if set(value) - {"repository", "tag"}} == {
+        path: ["pullPolicy", "repository", "tag"] for path in found if path != "spark.kubernetes.executorImage"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_container_pulls_by_its_images_policy(mode):
+    rendered = chart.render(mode, "4.1.1", {"spark.image.pullPolicy": "Always", "mlflow.image.pullPolicy": "Always",
+                                            "mlflow.postgresql.image.pullPolicy": "Always",
+                                            "minio.image.pullPolicy": "Always",
+                                            "minio.clientImage.pullPolicy": "Always", "backup.enabled": "true"})
+    others = [f"{name} {c['name']}: {c.get('imagePullPolicy')}" for name, pod in rendered.pods()
+              for c in pod["containers"] + pod.get("initContainers", []) if c.get("imagePullPolicy") != "Always"]
+    assert others == []

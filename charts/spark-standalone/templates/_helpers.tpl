@@ -40,12 +40,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- if has .Values.mode (list "k8s" "connect-k8s") }}true{{ end }}
 {{- end }}
 
+{{/* "repository:tag" of an image value ({repository, tag, pullPolicy}, the one shape every image has) */}}
+{{- define "spark-standalone.image" -}}
+{{- printf "%s:%s" .repository (toString .tag) }}
+{{- end }}
+
 {{- define "spark-standalone.sparkImage" -}}
-{{- $image := index .Values.spark.images .Values.spark.version }}
-{{- if not $image }}
+{{- $tag := .Values.spark.image.tag | default (index .Values.spark.imageTags .Values.spark.version) }}
+{{- if not $tag }}
 {{- fail (printf "spark.version %q is not supported: set spark.version to one of 3.5.7, 3.5.8, 4.1.0, 4.1.1" .Values.spark.version) }}
 {{- end }}
-{{- $image }}
+{{- include "spark-standalone.image" (dict "repository" .Values.spark.image.repository "tag" $tag) }}
 {{- end }}
 
 {{- define "spark-standalone.masterUrl" -}}

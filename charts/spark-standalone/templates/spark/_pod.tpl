@@ -3,6 +3,7 @@
 {{- define "spark-standalone.sparkInitContainers" -}}
 - name: spark-conf
   image: {{ include "spark-standalone.sparkImage" . }}
+  imagePullPolicy: {{ .Values.spark.image.pullPolicy }}
   command: [sh, -c]
   args:
     - |
