@@ -38,3 +38,8 @@ Feature: The chart's production options work on a real MLflow server
     When a client makes a tracking call to that server
     Then that server's command line holds no password
 
+
+  Scenario: With a static prefix everything is served under it, the chart's probes included
+    Given an MLflow server started from the chart with mlflow.staticPrefix=/mlflow
+    Then that server answers the chart's readiness probe with OK
+    And a tracking call under "/mlflow" succeeds while the same call without it gets 404

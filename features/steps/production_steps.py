@@ -6,7 +6,7 @@ from harness import chart
 from harness.mlflow.api import API, MlflowApi
 from harness.mlflow.legacy import LEGACY_VERSION
 from harness.mlflow.samples import sample_run_differences, write_sample_run
-from harness.mlflow.promises import origin_status, scrape
+from harness.mlflow.promises import origin_status, probe_answer, scrape
 from harness.world import unique_name
 from support.reporting import attach_text
 from support.scenario import world
@@ -14,7 +14,8 @@ from support.scenario import world
 
 @given("an MLflow server started from the chart with {values}")
 def step_variant(context, values):
-    context.variant = context.target.mlflow_variant(chart.parse_overrides(values))
+    context.variant_values = chart.parse_overrides(values)
+    context.variant = context.target.mlflow_variant(context.variant_values)
     context.add_cleanup(context.target.stop_variant, context.variant)
     attach_text("variant server arguments", " ".join(context.variant.server.server_args))
 
@@ -123,3 +124,19 @@ def step_schema_revision(context):
 def step_run_survived(context, which):
     differences = sample_run_differences(MlflowApi(context.read_back_url), context.sample_run)
     assert not differences, f"through the {which} server: " + "; ".join(differences)
+
+
+@then("that server answers the chart's readiness probe with OK")
+def step_probe(context):
+    probe = chart.readiness_probe(chart.render("standalone-submit", "4.1.1", context.variant_values))
+    answer = probe_answer(context.variant.server.port, probe)
+    attach_text("readiness probe", f"GET {probe['path']} -> {answer}")
+    assert answer == (200, "OK"), f"GET {probe['path']} answered {answer}"
+
+
+@then('a tracking call under "{prefix}" succeeds while the same call without it gets {status:d}')
+def step_prefixed_call(context, prefix, status):
+    path = f"{API}/experiments/search"
+    base = f"http://127.0.0.1:{context.variant.server.port}"
+    assert MlflowApi(base + prefix).status_of("GET", path, params={"max_results": 1}) == 200
+    assert MlflowApi(base).status_of("GET", path, params={"max_results": 1}) == status

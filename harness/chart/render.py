@@ -217,6 +217,11 @@ def mlflow_container(rendered: Rendered) -> dict[str, Any]:
     return next(c for c in pod_spec(deployment)["containers"] if c["name"] == "mlflow")
 
 
+def readiness_probe(rendered: Rendered) -> dict[str, Any]:
+    """The httpGet of the MLflow container's readiness probe (path and headers the kubelet sends)."""
+    return dict(mlflow_container(rendered)["readinessProbe"]["httpGet"])
+
+
 def parse_overrides(text: str) -> dict[str, str]:
     """`a.b=1,c=x` as helm --set pairs."""
     pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 import requests
 
 from harness.mlflow.artifacts import bucket_keys
@@ -71,6 +72,13 @@ def origin_status(url: str, origin: str) -> int:
     response = requests.post(f"{url}/api/2.0/mlflow/experiments/create", headers={"Origin": origin},
                              json={"name": f"spec-cors-{uuid.uuid4().hex[:8]}"}, timeout=10)
     return response.status_code
+
+
+def probe_answer(port: int, probe: dict[str, Any]) -> tuple[int, str]:
+    """(status, body) of a kubelet httpGet probe sent to a server on loopback `port`, with its headers."""
+    headers = {header["name"]: header["value"] for header in probe.get("httpHeaders", [])}
+    response = requests.get(f"http://127.0.0.1:{port}{probe['path']}", headers=headers, timeout=10)
+    return response.status_code, response.text.strip()
 
 
 def scrape(url: str, path: str, host: str) -> requests.Response:

@@ -27,8 +27,14 @@ class MlflowServer:
         self._process: ManagedProcess | None = None
 
     @property
+    def static_prefix(self) -> str:
+        """The path everything is served under (--static-prefix), "" when none."""
+        given = [arg.split("=", 1)[1] for arg in self.server_args if arg.startswith("--static-prefix=")]
+        return given[-1].rstrip("/") if given else ""
+
+    @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}{self.static_prefix}"
 
     @property
     def argv(self) -> list[str]:
