@@ -1,9 +1,11 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
-the production deployment's throughput and failover gap, the last acceptance run's overhead ratio, and (with BENCH_SPARK=4.1.1) a Spark cluster start, one tracked spark-submit and the training workflow
-(environment build, the seed's script to FINISHED, model serving start and latency)."""
+the production deployment's throughput and failover gap, the last acceptance run's overhead ratio and Spark
+matrix total, and (with BENCH_SPARK=4.1.1) one matrix row per mode with the job's timeline of phases and the
+training workflow (environment build, the seed's script to FINISHED, model serving start and latency)."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
@@ -17,6 +19,7 @@ from harness import chart, timings
 from harness.spark import training
 from harness.config import RunConfig
 from harness.matrix import all_cells
+from harness.matrix_grid import MATRIX_JSON, totals_text
 from harness.mlflow.api import MlflowApi
 from harness.production.clients import percentile, rest_logger, start_clients
 from harness.targets.local import LocalTarget
@@ -72,12 +75,31 @@ def api_latencies(api: MlflowApi) -> None:
     console.print(table)
 
 
-def spark_submit(target: LocalTarget, version: str) -> None:
+def spark_rows(target: LocalTarget, version: str) -> None:
+    """One matrix row per mode that runs here, each job's own timeline of its phases (issue: matrix speed)."""
     api = MlflowApi(target.platform().mlflow_url)
-    site, started = timed(lambda: target.spark("standalone-submit", version))
-    console.print(f"Spark {version}: runtime ready and cluster up in {started:.1f}s")
-    job, elapsed = timed(lambda: training.train(site, api.create_experiment(unique_name("bench")), 0.1))
-    console.print(f"Spark {version}: LogisticRegression spark-submit tracked in MLflow in {elapsed:.1f}s")
+
+    def iceberg_job(site):  # type: ignore[no-untyped-def]
+        snapshot = training.create_iceberg_table(site)
+        try:
+            return training.train_on_snapshot(site, api.create_experiment(unique_name("bench")), snapshot)
+        finally:
+            training.drop_iceberg_table(site, snapshot.table)
+
+    jobs = {
+        "standalone-submit": lambda site: training.train(site, api.create_experiment(unique_name("bench")), 0.1),
+        "connect-standalone": lambda site: training.train(site, api.create_experiment(unique_name("bench")), 0.1),
+        "gpu": lambda site: training.probe_gpus(site, api.create_experiment(unique_name("bench"))),
+        "iceberg": iceberg_job,
+    }
+    for mode, run in jobs.items():
+        if target.skip_reason(mode, version):
+            console.print(f"Spark {version} {mode}: skipped ({target.skip_reason(mode, version)})")
+            continue
+        site, started = timed(lambda: target.spark(mode, version))
+        job = run(site)
+        console.print(f"Spark {version} {mode}: cluster ready in {started:.1f}s, one job {job.seconds:.1f}s:")
+        console.print(job.timeline_text(), markup=False)
 
 
 def training_workflow(target: LocalTarget, version: str) -> None:
@@ -144,25 +166,28 @@ def production_deployment(target: LocalTarget) -> None:
 
 
 def suite_overhead() -> None:
-    """The last acceptance run's wall time against the raw operations it waited on."""
+    """The last acceptance run's wall time against the raw operations it waited on, and its matrix's total."""
     ledger = timings.read(timings.LEDGER)
     if ledger is None:
         console.print(f"suite overhead: no {timings.LEDGER} yet (run make acceptance first)")
         return
     console.print(timings.overhead_text(ledger))
+    matrix = timings.LEDGER.parent / MATRIX_JSON
+    if matrix.exists():
+        console.print(totals_text(json.loads(matrix.read_text())), markup=False)
 
 
 def main() -> None:
     chart_matrix()
     suite_overhead()
-    target = LocalTarget(RunConfig())
+    target = LocalTarget(RunConfig(gpu="simulated"))  # the gpu row runs on simulated GPUs, as in make test
     try:
         _, elapsed = timed(target.platform)
         console.print(f"local platform (PostgreSQL, S3, MLflow) healthy in {elapsed:.1f}s")
         api_latencies(MlflowApi(target.platform().mlflow_url))
         production_deployment(target)
         if os.environ.get("BENCH_SPARK"):
-            spark_submit(target, os.environ["BENCH_SPARK"])
+            spark_rows(target, os.environ["BENCH_SPARK"])
             training_workflow(target, os.environ["BENCH_SPARK"])
     finally:
         target.close()

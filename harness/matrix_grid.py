@@ -3,6 +3,7 @@ as a terminal table, Markdown and an SVG picture (reports/matrix.md, reports/mat
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from harness.matrix import MODES, SPARK_VERSIONS
 
 MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
 COLOURS = {"passed": "#97cc64", "failed": "#fd5a3e", "skipped": "#d5d5d5", "not run": "#ffffff"}
+MATRIX_JSON = "matrix.json"
 RICH_STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim", "not run": "dim"}
 
 
@@ -118,9 +120,25 @@ class MatrixGrid:
             y += 18
         return ET.tostring(svg, encoding="unicode")
 
+    def as_json(self) -> str:
+        return json.dumps([{"mode": mode, "version": version, "status": cell.status, "seconds": round(cell.seconds, 1),
+                            "reasons": cell.reasons} for (mode, version), cell in self.cells.items()], indent=1)
+
     def write(self, folder: Path) -> tuple[Path, Path]:
+        """matrix.md and matrix.svg for people, matrix.json for `make bench`."""
         folder.mkdir(parents=True, exist_ok=True)
         markdown, picture = folder / "matrix.md", folder / "matrix.svg"
         markdown.write_text("# Spark matrix: mode x version\n\n" + self.markdown())
         picture.write_text(self.svg())
+        (folder / MATRIX_JSON).write_text(self.as_json())
         return markdown, picture
+
+
+def totals_text(cells: list[dict[str, object]]) -> str:
+    """The matrix's time per mode and in all, from a run's matrix.json."""
+    per_mode: dict[str, float] = {}
+    for cell in cells:
+        per_mode[str(cell["mode"])] = per_mode.get(str(cell["mode"]), 0.0) + float(cell["seconds"])  # type: ignore[arg-type]
+    ran = {mode: seconds for mode, seconds in per_mode.items() if seconds}
+    return (f"Spark matrix of the last run: {sum(ran.values()):.0f}s in all ("
+            + ", ".join(f"{mode} {seconds:.0f}s" for mode, seconds in ran.items()) + ")")

@@ -1,8 +1,9 @@
 """The run's mode x version grid: how scenarios of one cell add up, and what the picture and table say."""
 
+import json
 import xml.etree.ElementTree as ET
 
-from harness.matrix_grid import MatrixGrid
+from harness.matrix_grid import MatrixGrid, totals_text
 
 
 def test_a_cell_fails_if_any_of_its_scenarios_failed_and_sums_their_time():
@@ -39,3 +40,11 @@ def test_nothing_recorded_until_a_matrix_scenario_ends():
     assert not grid.recorded
     grid.record("iceberg", "4.1.1", "passed", 44.0)
     assert grid.recorded
+
+
+def test_the_json_the_bench_reads_adds_up_per_mode():
+    grid = MatrixGrid()
+    grid.record("iceberg", "4.1.1", "passed", 44.0)
+    grid.record("iceberg", "4.1.0", "passed", 40.0)
+    grid.record("gpu", "4.1.1", "passed", 20.5)
+    assert totals_text(json.loads(grid.as_json())) == "Spark matrix of the last run: 104s in all (gpu 20s, iceberg 84s)"

@@ -89,3 +89,15 @@ def test_a_kubernetes_application_is_as_its_executor_pods_are():
     assert kubernetes_application_state([]) is None
     assert kubernetes_application_state(["Running", "Succeeded"]) == "RUNNING"
     assert kubernetes_application_state(["Succeeded", "Failed"]) == "FINISHED"
+
+
+def test_a_jobs_timeline_runs_from_launch_to_exit(tmp_path):
+    result = {"python_started_at": 1006.0, "phases": {"imports": 3.0, "SparkSession": 7.5, "train": 12.0}}
+    job = JobRun("spark-submit x.py", [], 0, 31.0, tmp_path / "job.log", tmp_path / "job.out", result, 1000.0)
+    assert job.timeline() == [("launch until the driver's Python began", 6.0), ("imports", 3.0),
+                              ("SparkSession", 7.5), ("train", 12.0), ("launcher exit", 2.5)]
+    assert job.timeline_text().splitlines()[-1].strip() == "31.0 s  in all"
+
+
+def test_a_job_that_reported_no_phases_has_no_timeline(tmp_path):
+    assert JobRun("j", [], 0, 5.0, tmp_path / "l", tmp_path / "o", {"run_id": "r"}, 1.0).timeline() == []

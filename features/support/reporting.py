@@ -83,6 +83,8 @@ def attach_png(name: str, path: Path) -> None:
 def attach_job(job) -> None:
     """A Spark job's command line, duration and full log."""
     attach_text(f"{job.name}: command ({job.seconds:.1f}s)", " ".join(job.command))
+    if job.timeline():
+        attach_text(f"{job.name}: timeline", job.timeline_text())
     for name, path in ((f"{job.name}: output", job.stdout_path), (f"{job.name}: log", job.log_path)):
         if path.exists():
             allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)

@@ -27,10 +27,25 @@ class JobRun:
     log_path: Path  # stderr: Spark's own logging
     stdout_path: Path  # the program's output, with its result line
     result: dict[str, Any] = field(default_factory=dict)
+    launched_at: float = 0.0  # time.time() when the launcher started
 
     @property
     def succeeded(self) -> bool:
         return self.returncode == 0 and bool(self.result)
+
+    def timeline(self) -> list[tuple[str, float]]:
+        """Where the job's wall time went: launcher until the driver's Python began, the phases the job reported,
+        and what remained until the launcher exited. Empty when the job reported none."""
+        if "phases" not in self.result:
+            return []
+        phases = [("launch until the driver's Python began", self.result["python_started_at"] - self.launched_at),
+                  *self.result["phases"].items()]
+        accounted = sum(seconds for _, seconds in phases)
+        return [*phases, ("launcher exit", self.seconds - accounted)]
+
+    def timeline_text(self) -> str:
+        return "\n".join(f"{seconds:6.1f} s  {phase}" for phase, seconds in self.timeline()) + \
+            f"\n{self.seconds:6.1f} s  in all"
 
     def failure(self) -> str:
         state = "timed out" if self.returncode is None else f"exited with code {self.returncode}"
@@ -56,7 +71,7 @@ def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, st
     stdout_path = log_path.with_suffix(".out")
     # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
     process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path)
-    started = time.perf_counter()
+    started, launched_at = time.perf_counter(), time.time()
     process.start()
     try:
         code = process.wait(timeout)
@@ -65,7 +80,7 @@ def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, st
     seconds = time.perf_counter() - started
     timings.record(timings.SPARK_JOBS, seconds)
     return JobRun(name, masked(argv, secrets), code, seconds, log_path, stdout_path,
-                  read_result(stdout_path))
+                  read_result(stdout_path), launched_at)
 
 
 def read_result(stdout_path: Path) -> dict[str, Any]:

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import time
 from typing import Any
 
 RESULT_PREFIX = "SPEC_RESULT "
 
 # A small, deterministic, separable data set: label 1 when x1 + x2 > 1.
 ROWS = [(float(i % 7) / 6.0, float((i * 3) % 5) / 4.0) for i in range(60)]
+
+
+class Timeline:
+    """The job's phases, each the seconds since the previous mark, the first counted from the moment the
+    driver's Python process began (its imports included); reported with the result."""
+
+    def __init__(self) -> None:
+        self.python_started_at = os.stat(f"/proc/{os.getpid()}").st_ctime
+        self._last = self.python_started_at
+        self.phases: dict[str, float] = {}
+
+    def mark(self, phase: str) -> None:
+        now = time.time()
+        self.phases[phase] = round(now - self._last, 2)
+        self._last = now
+
+    def as_result(self) -> dict[str, Any]:
+        return {"python_started_at": self.python_started_at, "phases": self.phases}
 
 
 def training_rows() -> list[tuple[float, float, float]]:
