@@ -7,11 +7,14 @@ Feature: The tracking server loses nothing it acknowledged when its process, dat
   Background:
     Given the production deployment runs 2 MLflow replicas behind the balancer
 
+  # The client retries refused connections until the server is back, so no call made while it is down fails.
+  # The one call in flight at the kill may fail (seen in CI: "IncompleteRead", the answer's headers were out,
+  # its body was not): MLflow's client retries connections and statuses, not an answer cut in the middle.
   Scenario: A server killed and started again is carried over by the MLflow client's retries
     Given a client logs metrics straight to replica-1 with the MLflow client and its retries
     When replica-1 is killed with its whole process group and started again
     And the client logs for 3 more seconds and stops
-    Then no call of the client failed
+    Then no call of the client failed but the one in flight when replica-1 was killed
     And every metric a client saw acknowledged is in its run
 
   # /health does not touch the database: a readiness probe on it keeps sending traffic to a server whose

@@ -114,8 +114,16 @@ def step_failures_in_switch(context, name):
     assert not outside, f"{len(outside)} requests failed outside the switch, first: {outside[0]}"
 
 
+@then("no call of the client failed but the one in flight when {name} was killed")
+def step_only_in_flight_failed(context, name):
+    failures = context.clients.failures()
+    attach_json("failed calls", [vars(failure) for failure in failures])
+    later = [failure for failure in failures if failure.sent >= context.killed_at]
+    assert not later, f"{len(later)} calls sent after {name} was killed failed, first: {later[0]}"
+    assert len(failures) <= 1, f"{len(failures)} calls in flight at the kill failed: {failures}"
+
+
 @then("no client request failed")
-@then("no call of the client failed")
 def step_no_failures(context):
     failures = context.clients.failures()
     assert not failures, f"{len(failures)} failed requests, first: {failures[0]}"

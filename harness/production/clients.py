@@ -32,6 +32,7 @@ class FailedRequest:
     at: float  # time.monotonic() when it failed
     step: int
     error: str
+    sent: float = 0.0  # time.monotonic() when the call began
 
 
 @dataclass
@@ -93,11 +94,11 @@ class MetricClients:
         log = self._make_logger()
         step = 0
         while not self._stopping.is_set() and (self._steps_each is None or step < self._steps_each):
-            began = time.perf_counter()
+            began, sent = time.perf_counter(), time.monotonic()
             try:
                 log(record.run_id, METRIC_KEY, float(step), step)
             except Exception as exc:  # noqa: BLE001 - every failure is a finding to count, never a crash
-                record.failed.append(FailedRequest(time.monotonic(), step, f"{type(exc).__name__}: {exc}"[:300]))
+                record.failed.append(FailedRequest(time.monotonic(), step, f"{type(exc).__name__}: {exc}"[:300], sent))
             else:
                 record.acknowledged.append(step)
                 record.latencies_ms.append((time.perf_counter() - began) * 1000)
