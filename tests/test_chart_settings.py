@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from harness import chart
-from harness.spark.chart_settings import (LocalEndpoints, connect_server_args, daemon_settings, job_settings)
+from harness.spark.chart_settings import (FAST_JVM_OPTIONS, LocalEndpoints, connect_server_args, daemon_settings,
+                                          job_settings)
 
 LOCAL = LocalEndpoints(master_url="spark://127.0.0.1:7000", scratch=Path("/run"), jdbc_host="127.0.0.1",
                        jdbc_port=5999, jdbc_password="pw-from-secret", s3_endpoint="http://127.0.0.1:9999",
@@ -16,8 +17,21 @@ def test_endpoints_are_translated_and_everything_else_is_the_charts():
     assert settings.conf["spark.master"] == LOCAL.master_url
     assert settings.conf["spark.jars.ivy"] == "/run/.ivy2"
     assert settings.conf["spark.executor.memory"] == rendered.spark_conf()["spark.executor.memory"]
-    assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy"}
+    assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy", *SPEED_SETTINGS}
     assert "the chart's master Service is the loopback master here" in settings.report()
+
+
+SPEED_SETTINGS = {"spark.ui.enabled", "spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"}
+
+
+def test_speed_settings_are_named_in_the_report_and_keep_the_charts_java_options():
+    rendered = chart.render("standalone-submit", "4.1.1",
+                            {"spark.extraConf.spark\\.executor\\.extraJavaOptions": "-Dcorp.proxy=on"})
+    settings = job_settings(rendered, LOCAL)
+    assert settings.conf["spark.executor.extraJavaOptions"] == f"-Dcorp.proxy=on {FAST_JVM_OPTIONS}"
+    assert settings.conf["spark.driver.extraJavaOptions"] == FAST_JVM_OPTIONS
+    assert settings.conf["spark.ui.enabled"] == "false"
+    assert all(setting in settings.report() for setting in SPEED_SETTINGS)
 
 
 def test_a_broken_setting_in_the_chart_reaches_the_local_spark_unchanged():
