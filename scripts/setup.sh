@@ -30,13 +30,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+UV_VERSION="0.13.8"  # as pinned in pyproject.toml: it builds the suite's environment and every cached one
+# One cache for every environment; the system's CA bundle (registries may sit behind a TLS proxy).
+export UV_CACHE_DIR="$CACHE/uv" UV_NATIVE_TLS=1
 stamp="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
-  step "installing the suite's Python packages into .venv"
+  step "installing the suite's Python packages into .venv (uv $UV_VERSION)"
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v '^WARNING: Location' || true
+  [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" = "$UV_VERSION" ] \
+    || .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" 2>&1 | grep -v '^WARNING: Location' || true
+  # Bytecode compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set (as on CI) nothing else would
+  # cache it, and every process the suite starts would compile MLflow again (8 s an import).
+  .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -c requirements.lock -e . \
+    || fail "uv could not install the suite's packages: see its output above"
   .venv/bin/python -c 'import behave, allure_behave, mlflow, moto, psycopg2, playwright' \
-    || fail "the Python packages did not install: see the pip output above"
+    || fail "the Python packages did not install: see the output above"
   echo "$stamp" > .venv/.installed
   done_step "Python packages"
 fi
@@ -53,3 +61,6 @@ if ! .venv/bin/python -c 'import sys; from harness.system.install_tools import i
   .venv/bin/python -m harness.system.install_tools >/dev/null
   done_step "Helm and kubectl"
 fi
+
+# The Spark runtimes and MLflow 2.14, each built once into the cache (all at once when several are missing).
+.venv/bin/python -m harness.prebuild

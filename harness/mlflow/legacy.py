@@ -17,11 +17,19 @@ LEGACY_VERSION = "2.14.3"
 REQUIREMENTS = [f"mlflow=={LEGACY_VERSION}", "sqlalchemy==2.0.58", "psycopg2-binary==2.9.13", "boto3==1.44.5"]
 
 
+def legacy_venv_path() -> Path:
+    digest = hashlib.sha256("\n".join(REQUIREMENTS).encode()).hexdigest()[:10]
+    return tools.CACHE_DIR / "mlflow-legacy" / f"mlflow-{LEGACY_VERSION}-{digest}"
+
+
+def legacy_venv() -> Path:
+    """The cached environment of MLflow 2.14, built first if needed."""
+    return ensure_venv(legacy_venv_path(), REQUIREMENTS, f"MLflow {LEGACY_VERSION} (the seed's server generation)")
+
+
 def legacy_server(workdir: Path, database: Database, storage_env: dict[str, str], bucket: str) -> MlflowServer:
     """An MLflow 2.14 server on `database`, proxying artifacts to `bucket` as the seed's deployment did."""
-    digest = hashlib.sha256("\n".join(REQUIREMENTS).encode()).hexdigest()[:10]
-    venv = ensure_venv(tools.CACHE_DIR / "mlflow-legacy" / f"mlflow-{LEGACY_VERSION}-{digest}", REQUIREMENTS,
-                       f"MLflow {LEGACY_VERSION} (the seed's server generation)")
+    venv = legacy_venv()
     port = claim_port(None, f"the MLflow {LEGACY_VERSION} server")
     uri = f"postgresql+psycopg2://{database.user}@{database.host}:{database.port}/{database.name}"
     args = ["server", "--host", LOOPBACK, "--port", str(port), "--workers", "1", "--backend-store-uri", uri,

@@ -58,8 +58,11 @@ class SparkRuntime:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for Spark programs of this version. The venv's bin comes first on PATH (spark-submit
-        fails with "'NoneType' object has no attribute 'origin'" otherwise) and Spark binds loopback only."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("SPARK_", "PYSPARK_"))}
+        fails with "'NoneType' object has no attribute 'origin'" otherwise) and Spark binds loopback only.
+        Python may cache bytecode: the runtime is installed without it, and compiling pyspark and MLflow at
+        every job start would cost seconds a job."""
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("SPARK_", "PYSPARK_")) and key != "PYTHONDONTWRITEBYTECODE"}
         env.update(
             PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
             SPARK_HOME=str(self.spark_home),
@@ -78,8 +81,3 @@ def ensure_runtime(version: str, root: Path = RUNTIME_ROOT) -> SparkRuntime:
     venv = ensure_venv(root / runtime_key(version), requirements(version),
                        f"the Spark {version} runtime (pyspark + {MLFLOW_PIN})")
     return SparkRuntime(version, venv)
-
-
-if __name__ == "__main__":
-    for wanted in sys.argv[1:]:
-        print(ensure_runtime(wanted).venv)

@@ -10,7 +10,11 @@ import psutil
 from rich.console import Console
 
 from harness.errors import SuiteError
+from harness.matrix import SPARK_VERSIONS
+from harness.mlflow.legacy import LEGACY_VERSION, legacy_venv_path
+from harness.spark.runtimes import RUNTIME_ROOT, runtime_key
 from harness.system import sweeper, tools
+from harness.system.venvs import uv
 
 MIN_FREE_DISK_GB = 10
 MIN_MEMORY_GB = 12
@@ -21,6 +25,19 @@ def _allure() -> str:
     if not generator.exists():
         raise SuiteError("the Allure report generator is not installed", f"run 'make setup' (it installs it into {generator.parent})")
     return str(generator)
+
+
+def _uv() -> str:
+    return str(uv())
+
+
+def _cached_environments() -> str:
+    wanted = {f"Spark {version}": RUNTIME_ROOT / runtime_key(version) for version in SPARK_VERSIONS}
+    wanted[f"MLflow {LEGACY_VERSION}"] = legacy_venv_path()
+    missing = [name for name, venv in wanted.items() if not (venv / ".complete").exists()]
+    if missing:
+        raise SuiteError(f"not built: {', '.join(missing)}", "run 'make setup' (it builds them all at once, about a minute)")
+    return f"{', '.join(wanted)} built under {tools.CACHE_DIR}"
 
 
 def _disk() -> str:
@@ -56,6 +73,8 @@ CHECKS: dict[str, Callable[[], object]] = {
     "Chromium": tools.chromium,
     "helm": tools.helm,
     "Allure generator": _allure,
+    "uv": _uv,
+    "Spark runtimes and MLflow 2.14": _cached_environments,
     "disk": _disk,
     "memory": _memory,
     "leftovers": _stale_runs,
