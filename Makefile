@@ -8,8 +8,10 @@ RESULTS := reports/allure-results
 REPORT := reports/allure-report
 # Allure results for the report, pretty progress on the terminal ("-" is stdout).
 FORMATS := -f allure_behave.formatter:AllureFormatter -o $(RESULTS) -f pretty -o -
+# The cached environments are installed without bytecode: their programs write it on first use (CI sets this).
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup doctor platform runtimes acceptance report unit test bench clean
+.PHONY: setup doctor platform acceptance report unit test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -19,8 +21,9 @@ doctor: setup
 	@$(VENV)/python -m harness.system.doctor
 
 ## The local platform up for exploring (PRODUCTION=1 adds the two-replica deployment) until Ctrl-C.
+## DATA=folder keeps MLflow's runs and artifacts between sessions; SPARK=version (or none) picks the Spark.
 platform: setup
-	@$(VENV)/python -m harness.platform_cli
+	@$(VENV)/python -m harness.platform_cli $(if $(DATA),--data "$(DATA)") $(if $(SPARK),--spark $(SPARK))
 
 ## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
 ## The last report's history/ goes into the new results, so the report shows trends and each test's history.
@@ -35,10 +38,6 @@ report:
 	@$(VENV)/python -m harness.report_suites $(RESULTS)
 	@ALLURE_NO_ANALYTICS=true $(CACHE)/allure/node_modules/.bin/allure generate $(RESULTS) -o $(REPORT) --clean >/dev/null \
 	  && echo "Allure report: $(CURDIR)/$(REPORT)/index.html (open it with: $(CACHE)/allure/node_modules/.bin/allure open $(REPORT))"
-
-## Build the four Spark runtimes up front (acceptance builds any that are missing on first use).
-runtimes: setup
-	$(VENV)/python -m harness.spark.runtimes 3.5.7 3.5.8 4.1.0 4.1.1
 
 unit: setup
 	$(VENV)/pytest tests

@@ -6,17 +6,14 @@ These run the real features' hooks and steps in a behave subprocess against the 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable
 
-import psutil
 import pytest
 
 from harness.system.waiting import wait_for
@@ -44,16 +41,6 @@ def suite_copy(tmp_path: Path) -> Path:
     return features
 
 
-@pytest.fixture
-def private_tmp() -> Iterator[Path]:
-    """The run's TMPDIR, so that only its own temporary folders are looked at (the postgres user must be
-    able to reach its data folder inside: hence /tmp and mode 755)."""
-    folder = Path(tempfile.mkdtemp(prefix="leak-test-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def _start_behave(features: Path, marker: str, tmp: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp)}
     return subprocess.Popen([str(BEHAVE), str(features), "-f", "plain", "--no-color", "--no-capture"],
@@ -61,28 +48,18 @@ def _start_behave(features: Path, marker: str, tmp: Path) -> subprocess.Popen[st
                             text=True)
 
 
-def _survivors(marker: str) -> list[str]:
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if proc.environ().get("SPEC_LEAK_MARKER") == marker:
-                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
-
-
-def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp):
+def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors):
     marker = uuid.uuid4().hex
     behave = _start_behave(suite_copy, marker, private_tmp)
     output, _ = behave.communicate(timeout=300)
     assert behave.returncode != 0, output
     assert "0 scenarios passed, 1 failed" in output, output
-    assert _survivors(marker) == []
+    assert survivors(marker) == []
     assert list(private_tmp.iterdir()) == []
 
 
-def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals) -> None:
+def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals,
+                     survivors: Callable[[str], list[str]]) -> None:
     """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
     check that nothing it started survives."""
     marker = uuid.uuid4().hex
@@ -91,16 +68,16 @@ def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.
     for line in behave.stdout:
         if progress_line in line:
             break
-    wait_for(lambda: any("mlflow" in s for s in _survivors(marker)), "the MLflow server processes", 60)
+    wait_for(lambda: any("mlflow" in s for s in survivors(marker)), "the MLflow server processes", 60)
     behave.send_signal(sig)
     behave.communicate(timeout=120)
-    assert _survivors(marker) == []
+    assert survivors(marker) == []
     assert list(tmp.iterdir()) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, sig):
-    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig)
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, sig):
+    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig, survivors)
 
 
 PRODUCTION_FEATURE = """
@@ -110,14 +87,14 @@ Feature: A run interrupted while the production deployment starts
 """
 
 
-def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp):
+def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp, survivors):
     """Its second PostgreSQL, S3 store, haproxy and both replicas are all stopped."""
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "production.feature").write_text(PRODUCTION_FEATURE)
-    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT)
+    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT, survivors)
 
 
-def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp):
+def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp, survivors):
     marker = uuid.uuid4().hex
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -130,5 +107,5 @@ def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, priv
     assert done.returncode != 0
     assert "Traceback" not in output, output
     assert output.count(f"ABORTED: port {port} for the MLflow server is already in use") == 1, output
-    assert _survivors(marker) == []
+    assert survivors(marker) == []
     assert list(private_tmp.iterdir()) == []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any
 from croniter import croniter
 
 from harness import chart, progress
-from harness.chart.local_containers import container_env, local_program, run_container, service_values
-from harness.errors import ServiceFailed
+from harness.chart.local_containers import container_env, run_container, service_values
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import pod_from_chart
+from harness.stores.kept_data import pg_restore
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 
@@ -119,7 +118,7 @@ class RestoredPlatform:
             database = self.postgres.create_database(database_name, database_user)
             dump = self.folder / DUMP_NAME
             source_s3.download_file(backup.bucket, backup.key, str(dump))
-            self._pg_restore(database, dump)
+            pg_restore(database, dump)
         with progress.step("restoring: a new S3 store, the artifacts copied over"):
             self.s3.start()
             self.s3.create_buckets(sorted({artifact_bucket, job.bucket}))
@@ -131,15 +130,6 @@ class RestoredPlatform:
             self.server = pod.server(name="mlflow-server-restored")
             self.server.start()
         self.seconds = time.monotonic() - started
-
-    @staticmethod
-    def _pg_restore(database: Database, dump: Path) -> None:
-        argv = [local_program("pg_restore"), "--no-owner", "--exit-on-error", f"--host={database.host}",
-                f"--port={database.port}", f"--username={database.user}", f"--dbname={database.name}", str(dump)]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600,
-                              env={"PGPASSWORD": database.password, "PATH": "/usr/bin:/bin"})
-        if done.returncode != 0:
-            raise ServiceFailed(f"pg_restore failed: {done.stderr.strip()[-500:]}")
 
     @property
     def url(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from harness import chart, progress
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
+from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform, backups_in
 from harness.mlflow.promises import uvicorn_workers
@@ -23,6 +24,7 @@ from harness.mlflow.variant import VariantServer, variant_from_chart
 from harness.production.stack import ProductionStack
 from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
+from harness.stores.kept_data import KeptData
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import sweeper
@@ -33,8 +35,9 @@ from harness.targets.base import Platform, Target
 class LocalTarget(Target):
     name = "local"
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, kept_data: KeptData | None = None) -> None:
         self.config = config
+        self.kept_data = kept_data
         for line in sweeper.sweep():
             progress.console.print(f"[yellow]swept a killed run's leftovers[/] {line}")
         self.workdir = Path(tempfile.mkdtemp(prefix=sweeper.RUN_PREFIX))
@@ -44,6 +47,7 @@ class LocalTarget(Target):
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
         self._database: Database | None = None
+        self._buckets: list[str] = []
         self._spark: LocalSparkPool | None = None
         self._variants: list[VariantServer] = []
         self._restored: list[RestoredPlatform] = []
@@ -57,11 +61,14 @@ class LocalTarget(Target):
             self._postgres = PostgresService(self.workdir)
             self._postgres.start()
             database = self._database = self._postgres.create_database("mlflow", "mlflow")
-        buckets = buckets_created(bucket_job_script(rendered))
+        buckets = self._buckets = buckets_created(bucket_job_script(rendered))
         with progress.step(f"starting the S3 server with the chart's buckets {', '.join(buckets)}"):
             self._s3 = S3Service(self.workdir)
             self._s3.start()
             self._s3.create_buckets(buckets)
+        if self.kept_data is not None and self.kept_data.saved:
+            with progress.step(f"loading what {self.kept_data.folder} kept"):
+                self.kept_data.load(database, self._s3.client())
         with progress.step(f"starting the MLflow server on port {mlflow_port}"):
             self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir,
                                               port=mlflow_port, name="mlflow-server").server
@@ -185,6 +192,16 @@ class LocalTarget(Target):
             env["gpu"] = self._spark.gpu_kind or "none"
         return {key: str(value) for key, value in env.items()}
 
+    def _save_kept_data(self) -> None:
+        """After MLflow stopped (nothing is being written), before its stores stop."""
+        if self.kept_data is None or self._database is None or self._s3 is None:
+            return
+        try:
+            with progress.step(f"saving MLflow's database and artifacts to {self.kept_data.folder}"):
+                self.kept_data.save(self._database, self._s3.client(), self._buckets)
+        except SuiteError as problem:
+            progress.console.print(f"[red]the data was not saved: {problem}[/] (the previous save is kept)")
+
     def close(self) -> None:
         if self._spark is not None:
             self._spark.close()
@@ -198,7 +215,10 @@ class LocalTarget(Target):
         for restored in self._restored:
             restored.stop()
         self._restored.clear()
-        for service in (self._mlflow, self._s3, self._postgres):
+        if self._mlflow is not None:
+            self._mlflow.stop()
+        self._save_kept_data()
+        for service in (self._s3, self._postgres):
             if service is not None:
                 service.stop()
         self._mlflow = self._s3 = self._postgres = None

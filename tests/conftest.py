@@ -1,0 +1,38 @@
+"""Fixtures for tests that start the suite's real services in a subprocess and check what they leave."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+import psutil
+import pytest
+
+
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """The run's TMPDIR, so that only its own temporary folders are looked at (the postgres user must be
+    able to reach its data folder inside: hence /tmp and mode 755)."""
+    folder = Path(tempfile.mkdtemp(prefix="leak-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _survivors(marker: str) -> list[str]:
+    """Processes whose environment carries SPEC_LEAK_MARKER=`marker`: what a run under test started."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if proc.environ().get("SPEC_LEAK_MARKER") == marker:
+                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+@pytest.fixture
+def survivors() -> Callable[[str], list[str]]:
+    return _survivors

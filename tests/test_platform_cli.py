@@ -1,0 +1,95 @@
+"""`make platform`: it comes up, prints where everything is, stops everything on Ctrl-C, and a second session on
+the same data folder finds the first session's run and artifact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import mlflow
+import requests
+from mlflow import MlflowClient
+
+START_TIMEOUT_S = 240
+
+
+def _start(data: Path, spark: str, tmp: Path, marker: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """The platform CLI, and what it printed up to its "Ctrl-C stops everything" line."""
+    env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp), "COLUMNS": "300"}
+    cli = subprocess.Popen([sys.executable, "-m", "harness.platform_cli", "--data", str(data), "--spark", spark],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    assert cli.stderr is not None
+    printed = []
+    for line in cli.stderr:
+        printed.append(line.rstrip())
+        if "Ctrl-C stops everything" in line:
+            return cli, printed
+    cli.wait(timeout=60)
+    raise AssertionError("the platform exited before it was up:\n" + "\n".join(printed))
+
+
+def _ctrl_c(cli: subprocess.Popen[str]) -> list[str]:
+    os.killpg(cli.pid, signal.SIGINT)  # what a terminal sends to the foreground group
+    _, rest = cli.communicate(timeout=180)
+    assert cli.returncode == 0, rest
+    return rest.splitlines()
+
+
+def _tracking_uri(printed: list[str]) -> str:
+    exports = [line for line in printed if line.startswith("export MLFLOW_TRACKING_URI=")]
+    assert len(exports) == 1, printed
+    return exports[0].split("=", 1)[1]
+
+
+def test_the_platform_keeps_its_runs_between_sessions_and_leaves_nothing(tmp_path, private_tmp, survivors):
+    data = tmp_path / "platform-data"
+    marker = uuid.uuid4().hex
+    cli, printed = _start(data, "3.5.7", private_tmp, marker)
+    try:
+        uri = _tracking_uri(printed)
+        assert any(line.startswith("Spark       spark://127.0.0.1:") for line in printed), printed
+        assert requests.get(f"{uri}/health", timeout=10).text == "OK"
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_experiment("kept between sessions")
+        (tmp_path / "notes.txt").write_text("written in the first session")
+        with mlflow.start_run() as run:
+            mlflow.log_param("alpha", "0.5")
+            mlflow.log_artifact(str(tmp_path / "notes.txt"))
+    finally:
+        stopped = _ctrl_c(cli)
+    assert any("saving MLflow's database and artifacts" in line for line in stopped), stopped
+    assert survivors(marker) == []
+    assert list(private_tmp.iterdir()) == []
+    assert not _answers(uri)
+
+    cli, printed = _start(data, "none", private_tmp, marker)
+    try:
+        client = MlflowClient(_tracking_uri(printed))
+        assert client.get_run(run.info.run_id).data.params == {"alpha": "0.5"}
+        copy = client.download_artifacts(run.info.run_id, "notes.txt", str(tmp_path / "downloaded"))
+        assert Path(copy).read_text() == "written in the first session"
+    finally:
+        _ctrl_c(cli)
+    assert survivors(marker) == []
+
+
+def _answers(uri: str) -> bool:
+    try:
+        requests.get(f"{uri}/health", timeout=3)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def test_an_unknown_spark_version_is_one_line_and_starts_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "harness.platform_cli", "--data", str(tmp_path), "--spark", "9.9"],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "300"})
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "9.9" in done.stderr and "3.5.7" in done.stderr
+    assert list(tmp_path.iterdir()) == []
