@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,13 +152,28 @@ def template_args(mode: str, version: str, overrides: dict[str, str] | None = No
 
 
 def render(mode: str, version: str, overrides: dict[str, str] | None = None,
-           release: str = "spec", namespace: str = "spec", kube_version: str = KUBE_VERSIONS[0]) -> Rendered:
+           release: str = "spec", namespace: str = "spec", kube_version: str = KUBE_VERSIONS[0],
+           skip_schema_validation: bool = False) -> Rendered:
+    """`helm template` of a matrix cell; `skip_schema_validation` shows what the templates refuse by
+    themselves (helm's --skip-schema-validation, which some GitOps tools use)."""
     api_versions = [arg for api in EXTRA_API_VERSIONS for arg in ("--api-versions", api)]
+    skip = ["--skip-schema-validation"] if skip_schema_validation else []
     done = _helm("template", *template_args(mode, version, overrides, release, namespace),
-                 "--kube-version", kube_version, *api_versions)
+                 "--kube-version", kube_version, *api_versions, *skip)
     if done.returncode != 0:
         raise RenderFailed(_helm_error(done.stderr))
     return Rendered([doc for doc in yaml.safe_load_all(done.stdout) if doc])
+
+
+def notes(mode: str, version: str, overrides: dict[str, str] | None = None) -> str:
+    """NOTES.txt as `helm install` prints it (`helm template` leaves it out); a client-side dry run, which
+    reaches no cluster."""
+    done = subprocess.run([tools.helm(), "install", "--dry-run=client", *template_args(mode, version, overrides)],
+                          capture_output=True, text=True, check=False, timeout=120,
+                          env={**os.environ, "KUBECONFIG": os.devnull})
+    if done.returncode != 0:
+        raise RenderFailed(_helm_error(done.stderr))
+    return done.stdout.split("\nNOTES:\n", 1)[1]
 
 
 def _helm_error(stderr: str) -> str:

@@ -1,0 +1,26 @@
+"""tests/test-mlflow.yaml: the `helm test` Pod checks MLflow through its Service, under its prefix, with the
+admin login when auth is on."""
+
+from harness import chart
+
+
+def _test_container(overrides: dict[str, str]) -> dict:
+    return chart.render("standalone-submit", "4.1.1", overrides).of_kind("Pod")[0]["spec"]["containers"][0]
+
+
+def test_the_test_pod_reaches_mlflow_through_its_service_and_prefix():
+    assert chart.env_values(_test_container({}))["MLFLOW_URL"] == "http://spec-spark-standalone-mlflow:5000"
+    prefixed = _test_container({"mlflow.staticPrefix": "/mlflow"})
+    assert chart.env_values(prefixed)["MLFLOW_URL"] == "http://spec-spark-standalone-mlflow:5000/mlflow"
+
+
+def test_with_auth_the_test_pod_signs_in_with_the_admin_password_from_its_secret():
+    env = {e["name"]: e for e in _test_container({"mlflow.auth.enabled": "true",
+                                                  "mlflow.auth.adminPassword": "a-long-password"})["env"]}
+    assert env["MLFLOW_USER"]["value"] == "admin"
+    assert env["MLFLOW_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "spec-spark-standalone-mlflow-auth",
+                                                                   "key": "admin-password"}
+
+
+def test_the_test_pod_can_be_left_out():
+    assert chart.render("standalone-submit", "4.1.1", {"tests.enabled": "false"}).of_kind("Pod") == []

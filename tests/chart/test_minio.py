@@ -1,0 +1,24 @@
+"""minio/minio.yaml: the artifact store, its generated keys and its volume, all kept by `helm uninstall`."""
+
+import base64
+
+from harness import chart
+
+
+def test_the_volume_and_the_generated_keys_outlive_helm_uninstall():
+    rendered = chart.render("standalone-submit", "4.1.1", {"minio.storage.size": "50Gi",
+                                                          "minio.storage.storageClass": "fast"})
+    claim = rendered.named("PersistentVolumeClaim", "-minio")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    assert claim["spec"]["storageClassName"] == "fast"
+    keys = rendered.named("Secret", "-s3")
+    assert keys["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert {len(base64.b64decode(value)) for value in keys["data"].values()} == {32}
+
+
+def test_an_existing_secret_replaces_the_generated_keys():
+    rendered = chart.render("standalone-submit", "4.1.1", {"s3.existingSecret": "store-keys"})
+    assert not [s for s in rendered.of_kind("Secret") if s["metadata"]["name"].endswith("-s3")]
+    env = {e["name"]: e for e in rendered.container("minio", "minio")["env"]}
+    assert env["MINIO_ROOT_USER"]["valueFrom"]["secretKeyRef"] == {"name": "store-keys", "key": "access-key"}

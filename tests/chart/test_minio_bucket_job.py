@@ -1,0 +1,18 @@
+"""minio/bucket-job.yaml: a hook Job creates the bucket MLflow writes to, and nothing else; none with an
+external object store."""
+
+from harness import chart
+from harness.chart.storage import bucket_job_script, buckets_created
+
+
+def test_the_job_creates_the_bucket_mlflow_writes_to():
+    rendered = chart.render("standalone-submit", "4.1.1")
+    assert buckets_created(bucket_job_script(rendered)) == [chart.artifact_bucket(rendered)] == ["mlflow-artifacts"]
+    renamed = chart.render("standalone-submit", "4.1.1", {"mlflow.artifactBucket": "team-artifacts"})
+    assert buckets_created(bucket_job_script(renamed)) == ["team-artifacts"]
+
+
+def test_no_bucket_job_with_an_external_object_store():
+    rendered = chart.render("standalone-submit", "4.1.1", {"minio.enabled": "false", "s3.endpoint": "https://s3",
+                                                          "s3.existingSecret": "s3"})
+    assert rendered.of_kind("Job") == []

@@ -1,0 +1,114 @@
+"""mlflow/deployment.yaml: the MLflow server's pod: its arguments (CORS, prefix, extra options), where the
+database password goes (never an argument), the init containers that create and migrate the databases one
+replica at a time, rolling updates without a gap, and the spread of replicas."""
+
+import pytest
+
+from harness import chart
+
+
+def test_the_server_proxies_artifacts_to_the_bucket():
+    args = chart.mlflow_container(chart.render("standalone-submit", "4.1.1"))["args"]
+    assert "--serve-artifacts" in args and "--artifacts-destination=s3://mlflow-artifacts" in args
+    assert not any(arg.startswith("--default-artifact-root") for arg in args)
+
+
+def test_cors_origins_follow_the_ingress_and_the_extra_list():
+    def cors(overrides: dict[str, str]) -> list[str]:
+        args = chart.mlflow_container(chart.render("standalone-submit", "4.1.1", overrides))["args"]
+        return [arg.split("=", 1)[1] for arg in args if arg.startswith("--cors-allowed-origins=")]
+
+    assert cors({}) == []
+    assert cors({"mlflow.ingress.enabled": "true", "mlflow.ingress.host": "m.example.org",
+                 "mlflow.ingress.tls.enabled": "true"}) == ["https://m.example.org"]
+    assert cors({"mlflow.corsAllowedOrigins[0]": "https://nb.example.org"}) == ["https://nb.example.org"]
+    with pytest.raises(chart.RenderFailed, match="corsAllowedOrigins"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.corsAllowedOrigins[0]": "nb.example.org"})
+
+
+def test_no_password_in_any_argument_of_the_mlflow_pod():
+    rendered = chart.render("standalone-submit", "4.1.1", {"mlflow.auth.enabled": "true",
+                                                           "mlflow.auth.adminPassword": "a-long-password"})
+    pod = rendered.named("Deployment", "-mlflow")["spec"]["template"]["spec"]
+    args = [arg for c in pod["containers"] + pod["initContainers"] for arg in c.get("args", [])]
+    assert not [arg for arg in args if "MLFLOW_DB_PASSWORD" in arg or "PGPASSWORD" in arg]
+    env = {e["name"] for e in chart.mlflow_container(rendered)["env"]}
+    assert "PGPASSWORD" in env
+
+
+def test_the_auth_database_is_created_by_the_mlflow_pod_not_by_a_first_boot_script():
+    rendered = chart.render("standalone-submit", "4.1.1", {"mlflow.auth.enabled": "true",
+                                                           "mlflow.auth.adminPassword": "a-long-password"})
+    inits = [c["name"] for c in rendered.named("Deployment", "-mlflow")["spec"]["template"]["spec"]["initContainers"]]
+    assert inits.index("create-auth-database") < inits.index("render-auth-config")
+    assert not [doc for doc in rendered.of_kind("ConfigMap") if doc["metadata"]["name"].endswith("-postgresql-init")]
+
+
+def test_replicas_migrate_the_schema_one_at_a_time_before_the_server_starts():
+    """Two replicas starting on a new database each ran MLflow's migrations and one failed on the other's
+    tables: a PostgreSQL advisory lock around `mlflow db upgrade` in an init container serialises them."""
+    pod = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2", "mlflow.auth.enabled": "true",
+                                                      "mlflow.auth.adminPassword": "a-long-password"})
+    spec = pod.named("Deployment", "-mlflow")["spec"]["template"]["spec"]
+    inits = [init["name"] for init in spec["initContainers"]]
+    assert inits[-1] == "migrate-database" and inits.index("create-auth-database") < inits.index("migrate-database")
+    script = spec["initContainers"][-1]["args"][0]
+    assert "pg_advisory_lock" in script and '"db", "upgrade"' in script
+    assert "mlflow_auth" in script, "the auth database is migrated under the same lock"
+
+
+def test_a_rolling_update_keeps_every_replica_until_its_successor_is_ready():
+    deployment = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2"}).named("Deployment", "-mlflow")
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    pod = deployment["spec"]["template"]["spec"]
+    pause = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    assert pause[0] == "sleep" and int(pause[1]) < pod["terminationGracePeriodSeconds"]
+
+
+def test_an_mlflow_affinity_replaces_the_default_spread_of_replicas():
+    default = chart.render("standalone-submit", "4.1.1", {"mlflow.replicas": "2"})
+    assert "podAntiAffinity" in default.workload("mlflow")["spec"]["template"]["spec"]["affinity"]
+    mine = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.replicas": "2", "mlflow.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+        ".weight": "1", "mlflow.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+        ".podAffinityTerm.topologyKey": "zone"})
+    assert list(mine.workload("mlflow")["spec"]["template"]["spec"]["affinity"]) == ["podAffinity"]
+
+
+def test_a_static_prefix_moves_the_probes_the_scrape_and_every_client_with_it():
+    rendered = chart.render("connect-standalone", "4.1.1", {
+        "mlflow.staticPrefix": "/mlflow/", "mlflow.metrics.enabled": "true",
+        "mlflow.metrics.serviceMonitor.enabled": "true"})
+    container = chart.mlflow_container(rendered)
+    assert "--static-prefix=/mlflow" in container["args"]
+    assert {container[probe]["httpGet"]["path"] for probe in ("startupProbe", "readinessProbe", "livenessProbe")} \
+        == {"/mlflow/health"}
+    assert rendered.named("ServiceMonitor", "-mlflow")["spec"]["endpoints"][0]["path"] == "/mlflow/metrics"
+    assert chart.env_values(rendered.container("spark-connect", "connect"))["MLFLOW_TRACKING_URI"].endswith(":5000/mlflow")
+    test_pod = rendered.of_kind("Pod")[0]["spec"]["containers"][0]
+    assert chart.env_values(test_pod)["MLFLOW_URL"].endswith(":5000/mlflow")
+
+
+def test_without_a_static_prefix_nothing_moves():
+    container = chart.mlflow_container(chart.render("standalone-submit", "4.1.1"))
+    assert not any(arg.startswith("--static-prefix") for arg in container["args"])
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_extra_arguments_and_environment_reach_the_server():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.extraArgs[0]": "--uvicorn-opts=--timeout-keep-alive=30",
+        "mlflow.extraEnv[0].name": "MLFLOW_LOGGING_LEVEL", "mlflow.extraEnv[0].value": "DEBUG"})
+    mlflow = chart.mlflow_container(rendered)
+    assert mlflow["args"][-1] == "--uvicorn-opts=--timeout-keep-alive=30"
+    assert chart.env_values(mlflow)["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
+
+
+def test_extra_volumes_are_mounted_into_the_server():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.extraVolumes[0].name": "ca", "mlflow.extraVolumes[0].configMap.name": "corporate-ca",
+        "mlflow.extraVolumeMounts[0].name": "ca", "mlflow.extraVolumeMounts[0].mountPath": "/etc/ssl/corporate"})
+    assert chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
+    assert {"name": "ca", "configMap": {"name": "corporate-ca"}} in rendered.pod_of("mlflow")["volumes"]
+    assert {"name": "ca", "mountPath": "/etc/ssl/corporate"} in chart.mlflow_container(rendered)["volumeMounts"]

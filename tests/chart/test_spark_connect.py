@@ -1,0 +1,29 @@
+"""spark/connect.yaml: the Spark Connect server, its server jar fetched or (air-gapped) taken from the pod,
+tracking into the release's MLflow."""
+
+from harness import chart
+
+
+def test_spark_35_connect_takes_its_server_jar_from_the_pod_when_given():
+    def args(overrides: dict[str, str]) -> list[str]:
+        return chart.render("connect-standalone", "3.5.8", overrides).container("spark-connect", "connect")["args"]
+
+    assert "org.apache.spark:spark-connect_2.12:3.5.8" in args({})
+    offline = args({"spark.connect.jars[0]": "/opt/jars/spark-connect_2.12-3.5.8.jar"})
+    assert "--packages" not in offline
+    assert offline[offline.index("--jars") + 1] == "/opt/jars/spark-connect_2.12-3.5.8.jar"
+
+
+def test_spark_41_connect_needs_no_package():
+    args = chart.render("connect-standalone", "4.1.1").container("spark-connect", "connect")["args"]
+    assert "--packages" not in args
+
+
+def test_the_connect_server_listens_where_its_values_say_and_tracks_into_mlflow():
+    rendered = chart.render("connect-standalone", "4.1.1", {"spark.connect.port": "15100",
+                                                            "spark.connect.driverMemory": "3g"})
+    connect = rendered.container("spark-connect", "connect")
+    assert "spark.connect.grpc.binding.port=15100" in connect["args"]
+    assert connect["args"][connect["args"].index("--driver-memory") + 1] == "3g"
+    assert chart.env_values(connect)["MLFLOW_TRACKING_URI"] == "http://spec-spark-standalone-mlflow:5000"
+    assert chart.render("standalone-submit", "4.1.1").workload_components().isdisjoint({"spark-connect"})
