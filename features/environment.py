@@ -9,12 +9,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from behave.model import Scenario, Status
+from behave.model import Feature, Scenario, Status
 
 from harness import timings
 from harness.config import parse_userdata
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
+from harness.system.memory import MemoryPeak
 from harness.targets import make_target
 from support.reporting import (attach_failure_evidence, attach_matrix, keep_service_logs, skip_with_reason,
                                write_allure_environment, write_matrix)
@@ -34,8 +35,14 @@ def before_all(context) -> None:
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)
     context.matrix = MatrixGrid()
+    context.memory = MemoryPeak()
+    context.memory.start()
     context.started = time.monotonic()
     console.print(f"target: [bold]{context.target.name}[/]")
+
+
+def before_feature(context, feature: Feature) -> None:
+    context.last_scenario = list(feature.walk_scenarios())[-1] if feature.scenarios else None
 
 
 def before_scenario(context, scenario: Scenario) -> None:
@@ -57,7 +64,7 @@ def after_scenario(context, scenario: Scenario) -> None:
     if MATRIX_TAG in scenario.effective_tags:
         for mode, version in matrix_cells([step.name for step in scenario.all_steps]):
             context.matrix.record(mode, version, outcome, scenario.duration, scenario.skip_reason or "")
-        if scenario is list(context.feature.walk_scenarios())[-1]:
+        if scenario is context.last_scenario:
             attach_matrix(context.matrix)  # the feature's last row carries the whole grid into the report
 
 
@@ -67,7 +74,8 @@ def after_all(context) -> None:
         return
     try:
         write_allure_environment(context, target.environment())
-        timings.write(timings.LEDGER, time.monotonic() - context.started)
+        context.memory.stop()
+        timings.write(timings.LEDGER, time.monotonic() - context.started, context.memory.as_dict())
         keep_service_logs(target.service_logs())
     finally:
         target.close()
@@ -76,5 +84,6 @@ def after_all(context) -> None:
     counts = context.outcomes
     console.print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped",
                   markup=False)
+    console.print(context.memory.text(), markup=False)
 
 

@@ -57,23 +57,25 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
     And every address the run records is a GPU that <gpu source> reports
     And the run is tagged with the Spark version, master URL, mode and application id
 
+    # Newest first: the rows before ended on 4.1.x, whose clusters are still up (the local target keeps two
+    # Spark versions running), and the Iceberg rows after start on 3.5.x, which these end with.
     @needs-gpu
     Examples: real GPUs
       | mode | version | gpu source |
-      | gpu  | 3.5.7   | nvidia-smi |
-      | gpu  | 3.5.8   | nvidia-smi |
-      | gpu  | 4.1.0   | nvidia-smi |
       | gpu  | 4.1.1   | nvidia-smi |
+      | gpu  | 4.1.0   | nvidia-smi |
+      | gpu  | 3.5.8   | nvidia-smi |
+      | gpu  | 3.5.7   | nvidia-smi |
 
     # Without a GPU this proves only Spark's resource scheduling, with a discovery script that reports
     # made-up addresses. These rows run only with -D gpu=simulated and never count as a GPU pass.
     @needs-simulated-gpu
     Examples: simulated GPUs
       | mode | version | gpu source                    |
-      | gpu  | 3.5.7   | the simulated discovery script |
-      | gpu  | 3.5.8   | the simulated discovery script |
-      | gpu  | 4.1.0   | the simulated discovery script |
       | gpu  | 4.1.1   | the simulated discovery script |
+      | gpu  | 4.1.0   | the simulated discovery script |
+      | gpu  | 3.5.8   | the simulated discovery script |
+      | gpu  | 3.5.7   | the simulated discovery script |
 
   # Spark 3.5 reads with the Iceberg Spark runtime and the chart's JDBC catalog (warehouse in a local folder:
   # S3FileIO's AWS bundle cannot be had here). No Iceberg runtime exists here for 4.1: pyiceberg reads there,

@@ -27,11 +27,15 @@ def record(kind: str, seconds: float) -> None:
         _counts[kind] += 1
 
 
-def write(path: Path, wall_seconds: float) -> None:
+def write(path: Path, wall_seconds: float, memory: dict[str, Any] | None = None) -> None:
+    """The ledger, with the run's memory peak (harness/system/memory.py) when it was measured."""
     with _lock:
         kinds = {kind: {"count": _counts[kind], "seconds": round(_seconds[kind], 3)} for kind in sorted(_seconds)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"wall_seconds": round(wall_seconds, 3), "operations": kinds}, indent=2) + "\n")
+    ledger: dict[str, Any] = {"wall_seconds": round(wall_seconds, 3), "operations": kinds}
+    if memory is not None:
+        ledger["memory"] = memory
+    path.write_text(json.dumps(ledger, indent=2) + "\n")
 
 
 def read(path: Path) -> dict[str, Any] | None:

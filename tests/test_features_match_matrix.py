@@ -5,6 +5,8 @@ from pathlib import Path
 from behave.parser import parse_file
 
 from harness.matrix import MODES, SPARK_VERSIONS, all_cells
+from harness.spark.local import LiveVersions
+from harness.targets.local import cell_skip_reason
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
@@ -60,3 +62,21 @@ def test_the_chart_feature_renders_every_cell_and_lints_every_mode():
 def test_every_mode_has_ci_values():
     ci = FEATURES.parent / "charts" / "spark-standalone" / "ci"
     assert sorted(path.name for path in ci.glob("*-values.yaml")) == sorted(f"{mode}-values.yaml" for mode in MODES)
+
+
+def test_the_local_matrix_restarts_few_spark_clusters_with_two_versions_alive():
+    """The rows' order is what makes keeping two versions alive cheap: each outline starts on the versions
+    the one before ended with. 4 starts are the least (one per version); a cluster start costs about 6 s."""
+    live, starts = LiveVersions(limit=2), 0
+    for row in _matrix_rows():
+        if "needs-gpu" in row["tags"].split() or cell_skip_reason(row["mode"], row["version"]):
+            continue
+        starts += row["version"] not in live.running
+        live.use(row["version"])
+    assert starts == 8, "rows reordered? each version's cluster starts twice at most"
+
+
+def test_the_least_recently_used_version_makes_room():
+    live = LiveVersions(limit=2)
+    assert [live.use(v) for v in ("3.5.7", "3.5.8", "3.5.7", "4.1.1", "4.1.1")] == [[], [], [], ["3.5.8"], []]
+    assert live.running == ["3.5.7", "4.1.1"]

@@ -20,7 +20,7 @@ from harness import chart, progress
 from harness.chart.local_containers import container_env, run_container, service_values
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
-from harness.mlflow.variant import pod_from_chart
+from harness.mlflow.variant import database_values, pod_from_chart
 from harness.stores.kept_data import pg_restore
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
@@ -124,9 +124,7 @@ class RestoredPlatform:
             self.s3.create_buckets(sorted({artifact_bucket, job.bucket}))
             self.objects_copied = copy_bucket(source_s3, self.s3.client(), artifact_bucket, job.prefix)
         with progress.step("restoring: the chart's MLflow pod on the restored stores"):
-            pod = pod_from_chart({"mlflow.postgresql.database": database.name,
-                                  "mlflow.postgresql.username": database.user},
-                                 database, self.s3.server_env(), self.folder)
+            pod = pod_from_chart(database_values(database), database, self.s3.server_env(), self.folder)
             self.server = pod.server(name="mlflow-server-restored")
             self.server.start()
         self.seconds = time.monotonic() - started

@@ -54,6 +54,11 @@ class ChartPod:
         return MlflowServer(self.workdir, args, port, self.env, name=name or f"mlflow-server-{self.folder.name}")
 
 
+def database_values(database: Database) -> dict[str, str]:
+    """The chart values that point its MLflow pod at `database` (its name and owner)."""
+    return {"mlflow.postgresql.database": database.name, "mlflow.postgresql.username": database.user}
+
+
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
                    workdir: Path) -> ChartPod:
     """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment."""

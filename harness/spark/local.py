@@ -1,6 +1,10 @@
 """Spark on the local target: one standalone cluster per version (started on first use, shared by every
 mode of that version) and, for 4.1.x, a Spark Connect server attached to it. Daemons, Connect server and jobs
-run with the settings the chart renders for their mode, translated for loopback by chart_settings."""
+run with the settings the chart renders for their mode, translated for loopback by chart_settings.
+
+At most MAX_LIVE_VERSIONS versions run at once: asking for another stops the least recently used one (four
+versions up at once took the suite to 7.6 GiB). spark_matrix.feature orders its rows so that this costs few
+restarts: each outline starts on the versions the previous one ended with."""
 
 from __future__ import annotations
 
@@ -35,8 +39,31 @@ def local_gpu_kind(gpu_setting: str) -> str | None:
     return "nvidia" if shutil.which("nvidia-smi") else None
 
 
+MAX_LIVE_VERSIONS = 2
+
+
+class LiveVersions:
+    """Which Spark versions run, least recently used first, at most `limit` of them."""
+
+    def __init__(self, limit: int = MAX_LIVE_VERSIONS) -> None:
+        self.limit = limit
+        self.running: list[str] = []
+
+    def use(self, version: str) -> list[str]:
+        """Mark `version` as used now; returns the versions to stop first to make room for it (none when it
+        runs already)."""
+        if version in self.running:
+            self.running.remove(version)
+            self.running.append(version)
+            return []
+        evicted = self.running[:max(0, len(self.running) + 1 - self.limit)]
+        self.running = [*self.running[len(evicted):], version]
+        return evicted
+
+
 class LocalSparkPool:
-    """Clusters and Connect servers by Spark version, each started once and stopped by close()."""
+    """Clusters and Connect servers by Spark version, at most MAX_LIVE_VERSIONS of them up, all stopped by
+    close()."""
 
     def __init__(self, workdir: Path, mlflow_url: str, storage_env: dict[str, str], database: Database,
                  gpu_kind: str | None):
@@ -45,12 +72,17 @@ class LocalSparkPool:
         self.storage_env = storage_env
         self.database = database
         self.gpu_kind = gpu_kind
+        self._live = LiveVersions()
         self._clusters: dict[str, SparkStandalone] = {}
         self._connect: dict[str, SparkConnectServer] = {}
         self._sites: dict[tuple[str, str], LocalSparkSite] = {}
+        self.started_versions: list[str] = []  # every start, restarts included
+        self.evicted_versions: list[str] = []
 
     def site(self, mode: str, version: str) -> "LocalSparkSite":
-        """The site of a mode and version, made once per run (the chart is rendered and translated once)."""
+        """The site of a mode and version, made once while its cluster lives (the chart is rendered and
+        translated once)."""
+        self._cluster(version)  # started again if it was stopped, and now the most recently used
         if (mode, version) not in self._sites:
             self._sites[(mode, version)] = self._new_site(mode, version)
         return self._sites[(mode, version)]
@@ -71,6 +103,8 @@ class LocalSparkPool:
             gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg)
 
     def _cluster(self, version: str) -> SparkStandalone:
+        for least_recent in self._live.use(version):
+            self._stop_version(least_recent)
         if version not in self._clusters:
             runtime = ensure_runtime(version)
             gpu_rendered = chart.render("gpu", version) if self.gpu_kind else None
@@ -78,9 +112,22 @@ class LocalSparkPool:
                                        gpu_discovery_script(self.gpu_kind))
             cluster = SparkStandalone(runtime, self.workdir, settings)
             self._clusters[version] = cluster
+            self.started_versions.append(version)
             with progress.step(f"starting a Spark {version} standalone master and worker"):
                 cluster.start()
         return self._clusters[version]
+
+    def _stop_version(self, version: str) -> None:
+        with progress.step(f"stopping Spark {version}, the least recently used (at most {MAX_LIVE_VERSIONS} "
+                           "versions run at once)"):
+            connect = self._connect.pop(version, None)
+            if connect is not None:
+                connect.stop()
+            cluster = self._clusters.pop(version, None)  # None when its start failed before it existed
+            if cluster is not None:
+                cluster.stop()
+        self._sites = {key: site for key, site in self._sites.items() if key[1] != version}
+        self.evicted_versions.append(version)
 
     def _connect_server(self, cluster: SparkStandalone) -> SparkConnectServer:
         version = cluster.runtime.version
@@ -99,7 +146,7 @@ class LocalSparkPool:
 
     @property
     def versions(self) -> list[str]:
-        return sorted(self._clusters)
+        return sorted(set(self.started_versions))
 
     def close(self) -> None:
         for service in [*self._connect.values(), *self._clusters.values()]:

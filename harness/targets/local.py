@@ -20,7 +20,7 @@ from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform, backups_i
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.server import MlflowServer
-from harness.mlflow.variant import VariantServer, variant_from_chart
+from harness.mlflow.variant import VariantServer, database_values, variant_from_chart
 from harness.production.stack import ProductionStack
 from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
@@ -30,6 +30,17 @@ from harness.stores.s3 import S3Service
 from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.targets.base import Platform, Target
+
+
+def cell_skip_reason(mode: str, version: str) -> str | None:
+    """Why the local target cannot run a matrix cell, or None when it can."""
+    if mode in ("k8s", "connect-k8s"):
+        return (f"mode {mode} schedules Spark on Kubernetes: the local target has no cluster "
+                "(run with -D target=k8s and KUBECONFIG pointing at one)")
+    if mode == "connect-standalone" and version.startswith("3.5."):
+        return (f"the pyspark {version} package has no Spark Connect server jar (it is published only on Maven, "
+                "which this machine cannot reach); on a cluster the chart fetches it")
+    return None
 
 
 class LocalTarget(Target):
@@ -85,16 +96,7 @@ class LocalTarget(Target):
         )
 
     def skip_reason(self, mode: str, version: str) -> str | None:
-        left_out = self.config.selected(mode, version)
-        if left_out:
-            return left_out
-        if mode in ("k8s", "connect-k8s"):
-            return (f"mode {mode} schedules Spark on Kubernetes: the local target has no cluster "
-                    "(run with -D target=k8s and KUBECONFIG pointing at one)")
-        if mode == "connect-standalone" and version.startswith("3.5."):
-            return (f"the pyspark {version} package has no Spark Connect server jar (it is published only on Maven, "
-                    "which this machine cannot reach); on a cluster the chart fetches it")
-        return None
+        return self.config.selected(mode, version) or cell_skip_reason(mode, version)
 
     def new_database(self, password: str | None = None) -> Database:
         self.platform()
@@ -111,9 +113,8 @@ class LocalTarget(Target):
         assert self._database is not None and self._s3 is not None
         database = database or self._database
         with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}"):
-            variant = variant_from_chart({**overrides, "mlflow.postgresql.database": database.name,
-                                          "mlflow.postgresql.username": database.user},
-                                         database, self._s3.server_env(), self.workdir)
+            variant = variant_from_chart({**overrides, **database_values(database)}, database,
+                                         self._s3.server_env(), self.workdir)
             self._variants.append(variant)
             variant.server.start()
         return variant

@@ -1,0 +1,60 @@
+"""The run's memory peak: the resident memory of the suite's process and of everything it started (every
+service is its descendant: PostgreSQL through runuser, MLflow and its workers, the Spark JVMs and jobs),
+sampled by a background thread. A sum of RSS: pages that forked workers share count once per process, so it
+errs high."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+GIB = 1024**3
+
+
+@dataclass
+class MemoryPeak:
+    interval_s: float = 2.0
+    peak_bytes: int = 0
+    peak_after_s: float = 0.0
+    largest_at_peak: list[tuple[str, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._sample_until_stopped, name="memory-peak", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _sample_until_stopped(self) -> None:
+        started = time.monotonic()
+        me = psutil.Process()
+        while not self._stop.wait(self.interval_s):
+            self.sample([me, *me.children(recursive=True)], time.monotonic() - started)
+
+    def sample(self, processes: list[psutil.Process], after_s: float) -> None:
+        sizes = []
+        for process in processes:
+            try:
+                sizes.append((process.name(), process.memory_info().rss))
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        total = sum(size for _, size in sizes)
+        if total > self.peak_bytes:
+            self.peak_bytes, self.peak_after_s = total, after_s
+            self.largest_at_peak = sorted(sizes, key=lambda item: -item[1])[:5]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"peak_gib": round(self.peak_bytes / GIB, 2), "after_seconds": round(self.peak_after_s),
+                "largest": [[name, round(size / GIB, 2)] for name, size in self.largest_at_peak]}
+
+    def text(self) -> str:
+        largest = ", ".join(f"{name} {size / GIB:.1f}" for name, size in self.largest_at_peak)
+        return (f"memory peak {self.peak_bytes / GIB:.1f} GiB (sum of RSS, {self.peak_after_s / 60:.0f} min into "
+                f"the run; largest GiB: {largest})")
