@@ -174,7 +174,7 @@ def suite_overhead() -> None:
     console.print(timings.overhead_text(ledger))
     if "memory" in ledger:
         memory = ledger["memory"]
-        console.print(f"memory peak of the last run: {memory['peak_gib']} GiB (sum of RSS) after "
+        console.print(f"memory peak of the last run: {memory['peak_gib']} GiB (sum of PSS) after "
                       f"{memory['after_seconds'] / 60:.0f} min; largest: "
                       + ", ".join(f"{name} {gib} GiB" for name, gib in memory["largest"]), markup=False)
     matrix = timings.LEDGER.parent / MATRIX_JSON

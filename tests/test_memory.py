@@ -22,7 +22,7 @@ def test_the_peak_is_the_largest_sum_seen_and_names_its_largest_processes():
         child.kill()
         child.wait()
     peak.sample([sleeper], after_s=4.0)  # a process gone between listing and reading is skipped
-    assert "GiB (sum of RSS" in peak.text() and peak.as_dict()["largest"][1][0] == "sleep"
+    assert "GiB (sum of PSS" in peak.text() and peak.as_dict()["largest"][1][0] == "sleep"
 
 
 def test_the_sampler_thread_measures_the_suite_and_stops():

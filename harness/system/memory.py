@@ -1,7 +1,7 @@
-"""The run's memory peak: the resident memory of the suite's process and of everything it started (every
-service is its descendant: PostgreSQL through runuser, MLflow and its workers, the Spark JVMs and jobs),
-sampled by a background thread. A sum of RSS: pages that forked workers share count once per process, so it
-errs high."""
+"""The run's memory peak: the memory of the suite's process and of everything it started (every service is
+its descendant: PostgreSQL through runuser, MLflow and its workers, the Spark JVMs and jobs), sampled by a
+background thread. Each process counts its proportional set size (PSS: a page shared by forked workers is
+split between them, where RSS would count it in each), or its RSS where PSS cannot be read."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 import psutil
 
 GIB = 1024**3
+
+
+def _proportional_size(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_full_info().pss)
+    except (psutil.AccessDenied, AttributeError):
+        return int(process.memory_info().rss)
 
 
 @dataclass
@@ -42,7 +49,7 @@ class MemoryPeak:
         sizes = []
         for process in processes:
             try:
-                sizes.append((process.name(), process.memory_info().rss))
+                sizes.append((process.name(), _proportional_size(process)))
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
         total = sum(size for _, size in sizes)
@@ -56,5 +63,5 @@ class MemoryPeak:
 
     def text(self) -> str:
         largest = ", ".join(f"{name} {size / GIB:.1f}" for name, size in self.largest_at_peak)
-        return (f"memory peak {self.peak_bytes / GIB:.1f} GiB (sum of RSS, {self.peak_after_s / 60:.0f} min into "
+        return (f"memory peak {self.peak_bytes / GIB:.1f} GiB (sum of PSS, {self.peak_after_s / 60:.0f} min into "
                 f"the run; largest GiB: {largest})")
