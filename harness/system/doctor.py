@@ -52,7 +52,7 @@ def _disk() -> str:
 def _memory() -> str:
     total_gb = psutil.virtual_memory().total / 1024**3
     if total_gb < MIN_MEMORY_GB:
-        raise SuiteError(f"{total_gb:.0f} GiB of memory", f"the whole suite peaks near 8 GiB; run part of the "
+        raise SuiteError(f"{total_gb:.0f} GiB of memory", f"the whole suite peaks near 6 GiB; run part of the "
                          f"matrix (-D versions=4.1.1) on a machine with less than {MIN_MEMORY_GB} GiB")
     return f"{total_gb:.0f} GiB of memory"
 
