@@ -59,7 +59,7 @@ def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors)
 
 
 def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals,
-                     survivors: Callable[[str], list[str]]) -> None:
+                     survivors: Callable[[str], list[str]], starting: str = "mlflow") -> None:
     """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
     check that nothing it started survives."""
     marker = uuid.uuid4().hex
@@ -68,7 +68,7 @@ def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.
     for line in behave.stdout:
         if progress_line in line:
             break
-    wait_for(lambda: any("mlflow" in s for s in survivors(marker)), "the MLflow server processes", 60)
+    wait_for(lambda: any(starting in s for s in survivors(marker)), f"a process of {starting}", 60)
     behave.send_signal(sig)
     behave.communicate(timeout=120)
     assert survivors(marker) == []
@@ -78,6 +78,24 @@ def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, sig):
     _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig, survivors)
+
+
+SPARK_FEATURE = """
+Feature: A run interrupted while Spark starts
+  Scenario: Spark starts
+    Given the platform runs Spark 4.1.1 in standalone-submit mode
+"""
+
+
+@pytest.mark.parametrize(("progress_line", "starting"), [
+    ("starting PostgreSQL", "postgres"), ("starting the S3 server", "moto_server"),
+    ("starting a Spark 4.1.1 standalone master and worker", "java"),
+], ids=["postgresql", "s3", "spark"])
+def test_a_run_interrupted_during_each_kind_of_service_start_leaves_nothing_behind(
+        suite_copy, private_tmp, survivors, progress_line, starting):
+    (suite_copy / "fails.feature").unlink()
+    (suite_copy / "spark.feature").write_text(SPARK_FEATURE)
+    _interrupt_while(suite_copy, private_tmp, progress_line, signal.SIGINT, survivors, starting)
 
 
 PRODUCTION_FEATURE = """
