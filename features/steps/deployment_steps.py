@@ -3,6 +3,7 @@
 import contextlib
 import time
 
+import requests
 from behave import given, then, when
 
 from harness.mlflow.api import API, ARTIFACTS_API
@@ -211,12 +212,23 @@ def step_store_back(context):
 
 
 @when("the run uploads an artifact through the balancer")
-@when("the run uploads the artifact again")
 def step_upload(context):
     run, (path, data) = context.run, ARTIFACT
     context.answer = answer(context.admin_api, "PUT",
                             f"{ARTIFACTS_API}/{run.experiment_id}/{run.run_id}/artifacts/{path}", data=data)
     attach_text("upload answer", f"{context.answer.status}\n{context.answer.body}")
+
+
+@when("the run uploads the artifact again")
+def step_upload_again(context):
+    # The first upload after the outage can meet an S3 connection the replica pooled before the cut: botocore
+    # raises ConnectionClosedError and the request is dropped unanswered (seen once in 4 runs). MLflow's client
+    # retries a dropped request; so does this step, once, and the report says so.
+    try:
+        step_upload(context)
+    except requests.ConnectionError as dropped:
+        attach_text("dropped upload", f"the first upload after the outage was dropped unanswered: {dropped}")
+        step_upload(context)
 
 
 @when("the run logs one more metric through the balancer")
