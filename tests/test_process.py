@@ -1,5 +1,7 @@
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -34,6 +36,31 @@ def test_stop_takes_down_the_whole_process_group(tmp_path):
     proc.stop(timeout=5)
     assert _group_members(pgid) == []
     proc.stop()  # twice is harmless
+
+
+def test_ctrl_c_while_popen_returns_still_leaves_a_handle_that_stops_the_child(tmp_path, monkeypatch):
+    """The race CI once lost: the child exists, Popen has not returned it yet, and Ctrl-C arrives."""
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen_interrupted_on_return(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        signal.raise_signal(signal.SIGINT)
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen_interrupted_on_return)
+    proc = ManagedProcess("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "s.log")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            proc.start()
+        assert proc.running(), "the interrupt lost the handle on a running child"
+        proc.stop(timeout=5)
+        assert started[0].poll() is not None
+    finally:
+        for child in started:
+            child.kill()
+            child.wait()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_process_that_exits_early_fails_with_its_log_tail(tmp_path):

@@ -6,12 +6,39 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from harness.errors import ServiceFailed
 from harness.system.waiting import WaitTimeout, wait_for
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then deliver them.
+
+    A KeyboardInterrupt raised inside subprocess.Popen, after the child exists but before Popen returns it,
+    loses the only handle on that child: nothing could stop it. Held here, the interrupt arrives once the
+    caller has stored the handle, and cleanup finds it. Python runs signal handlers in the main thread only,
+    so other threads have nothing to hold. The OS signal mask is not used: children would inherit it and
+    ignore the SIGTERM that stops them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signum)) for sig in INTERRUPTS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if held:
+            signal.raise_signal(held[0])  # as it would have arrived: through the handler now in place again
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -41,7 +68,8 @@ class ManagedProcess:
         argv = list(self.argv)
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out:
+        with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out, \
+                interrupts_held():
             self._popen = subprocess.Popen(
                 argv,
                 stdout=out if self.stdout_path else log,
