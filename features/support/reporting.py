@@ -11,6 +11,7 @@ from behave.model import Scenario
 
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
+from harness.spark.log_errors import errors_report, logged_errors_in
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
@@ -81,10 +82,16 @@ def attach_png(name: str, path: Path) -> None:
 
 
 def attach_job(job) -> None:
-    """A Spark job's command line, duration and full log."""
+    """A Spark job's command line, duration, full log and its ERROR lines with what the suite knows of them (a
+    line it cannot explain is also named on the terminal)."""
     attach_text(f"{job.name}: command ({job.seconds:.1f}s)", " ".join(job.command))
     if job.timeline():
         attach_text(f"{job.name}: timeline", job.timeline_text())
+    errors = logged_errors_in(job.log_path)
+    if errors:
+        attach_text(f"{job.name}: ERROR lines in its log", errors_report(errors))
+    for error in (error for error in errors if error.reason is None):
+        console.print(f"[yellow]{job.name} logged an ERROR the suite does not explain:[/] {error.line[:200]}")
     for name, path in ((f"{job.name}: output", job.stdout_path), (f"{job.name}: log", job.log_path)):
         if path.exists():
             allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)
