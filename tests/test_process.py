@@ -63,6 +63,40 @@ def test_ctrl_c_while_popen_returns_still_leaves_a_handle_that_stops_the_child(t
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_program_run_to_its_end_gives_its_exit_code(tmp_path):
+    proc = ManagedProcess("exits", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "exits.log")
+    assert proc.run_to_end(timeout=30) == 3
+
+
+def test_ctrl_c_during_a_run_to_the_end_takes_down_the_program_and_its_children(tmp_path):
+    """initdb behind runuser: the children of the program started must be gone too, not only the leader."""
+    proc = ManagedProcess("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], tmp_path / "sleeper.log")
+    groups: list[int] = []
+
+    def ctrl_c(_signum, _frame):
+        groups.append(proc.pid)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.5)
+        with pytest.raises(KeyboardInterrupt):
+            proc.run_to_end(timeout=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert groups and _group_members(groups[0]) == []
+
+
+def test_a_run_to_the_end_that_overruns_is_stopped_with_its_log_tail(tmp_path):
+    proc = ManagedProcess("slow", [sys.executable, "-c", "print('still going', flush=True); import time; time.sleep(60)"],
+                          tmp_path / "slow.log")
+    with pytest.raises(ServiceFailed, match="slow did not finish in 1s") as failed:
+        proc.run_to_end(timeout=1)
+    assert "still going" in failed.value.fix
+    assert not proc.running()
+
+
 def test_a_process_that_exits_early_fails_with_its_log_tail(tmp_path):
     proc = ManagedProcess("crasher", [sys.executable, "-c", "print('bad flag --nope'); raise SystemExit(3)"],
                           tmp_path / "crasher.log")

@@ -104,12 +104,10 @@ class PostgresService:
             self._process = None
 
     def _run_as_owner(self, argv: list[str]) -> None:
-        if self._as_user:
-            argv = ["runuser", "-u", self._as_user, "--", *argv]
-        with open(self.log_path, "ab") as log:
-            done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False)
-        if done.returncode != 0:
-            raise ServiceFailed(f"initdb failed with code {done.returncode}",
+        initdb = ManagedProcess(name="initdb", argv=argv, log_path=self.log_path, user=self._as_user)
+        code = initdb.run_to_end(timeout=120)
+        if code != 0:
+            raise ServiceFailed(f"initdb failed with code {code}",
                                 f"see {self.log_path}:\n{tail(self.log_path, 10)}", self.log_path)
 
 

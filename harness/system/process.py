@@ -99,6 +99,21 @@ class ManagedProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def run_to_end(self, timeout: float) -> int:
+        """Start, wait for the exit code; whatever happens meanwhile (Ctrl-C, a timeout), the whole group is
+        gone when this returns. subprocess.run would SIGKILL only the leader: behind `runuser` that is not the
+        program, which goes on writing into a folder the cleanup is removing."""
+        self.start()
+        try:
+            code = self.wait(timeout)
+        finally:
+            self.stop()
+        if code is None:
+            raise ServiceFailed(f"{self.name} did not finish in {timeout:.0f}s",
+                                f"see the last lines of its log {self.log_path}:\n{tail(self.log_path, 15)}",
+                                self.log_path)
+        return code
+
     def wait_ready(self, probe: Callable[[], object], what: str, timeout: float) -> None:
         """Wait until `probe` succeeds; if the process exits or time runs out, fail with its log tail."""
 
