@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
@@ -16,6 +15,7 @@ from harness.config import parse_userdata
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
 from harness.system.memory import MemoryPeak
+from harness.system.process import stop_on_interrupts
 from harness.targets import make_target
 from support.reporting import (attach_failure_evidence, attach_matrix, keep_service_logs, skip_with_reason,
                                write_allure_environment, write_matrix)
@@ -24,13 +24,8 @@ from support.scenario import matrix_cells, skip_reason
 MATRIX_TAG = "ws-00-008-05"  # the seed whose scenarios fill the mode x version grid
 
 
-def _interrupt_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def before_all(context) -> None:
-    # SIGTERM (CI timeouts, `kill`) takes the same path as Ctrl-C: behave aborts and after_all cleans up.
-    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    stop_on_interrupts()  # behave aborts and after_all cleans up
     context.run_config = parse_userdata(context.config.userdata)
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)

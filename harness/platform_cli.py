@@ -16,6 +16,7 @@ from harness.matrix import SPARK_VERSIONS, check_version
 from harness.progress import console
 from harness.stores.kept_data import KeptData
 from harness.system import tools
+from harness.system.process import stop_on_interrupts
 from harness.targets.local import LocalTarget
 
 DEFAULT_DATA = tools.CACHE_DIR / "platform"
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> int:
         return 2
     kept = KeptData(options.data.expanduser().resolve())
     target = LocalTarget(RunConfig(), kept_data=kept)
-    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_interrupts()
     try:
         platform = target.platform()
         console.print(f"MLflow      {platform.mlflow_url}  (UI and API, no login)")

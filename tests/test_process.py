@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from harness.errors import PortBusy, ServiceFailed
 from harness.system.ports import claim_port, free_port, is_listening
 from harness.system.process import ManagedProcess
 from harness.system.waiting import WaitTimeout, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
 
 # A parent that starts a child which ignores nothing: both must go when the group is stopped.
 PARENT_WITH_CHILD = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
@@ -49,6 +52,8 @@ def test_ctrl_c_while_popen_returns_still_leaves_a_handle_that_stops_the_child(t
         return started[-1]
 
     monkeypatch.setattr(subprocess, "Popen", popen_interrupted_on_return)
+    # Python's own Ctrl-C handler, whatever this pytest inherited (a shell without job control ignores SIGINT).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = ManagedProcess("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "s.log")
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -60,7 +65,9 @@ def test_ctrl_c_while_popen_returns_still_leaves_a_handle_that_stops_the_child(t
         for child in started:
             child.kill()
             child.wait()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        restored = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)
+    assert restored is signal.default_int_handler
 
 
 def test_a_program_run_to_its_end_gives_its_exit_code(tmp_path):
@@ -95,6 +102,21 @@ def test_a_run_to_the_end_that_overruns_is_stopped_with_its_log_tail(tmp_path):
         proc.run_to_end(timeout=1)
     assert "still going" in failed.value.fix
     assert not proc.running()
+
+
+def test_a_program_started_with_ctrl_c_ignored_still_stops_on_it(tmp_path):
+    """What `nohup make platform &` from a script does: the shell hands the program SIGINT ignored."""
+    program = tmp_path / "waits.py"
+    program.write_text("import signal, sys; from harness.system.process import stop_on_interrupts\n"
+                       "stop_on_interrupts(); print('ready', flush=True)\n"
+                       "try: signal.pause()\nexcept KeyboardInterrupt: print('stopped by Ctrl-C')\n")
+    child = subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE, text=True, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)},
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGINT)
+    output, _ = child.communicate(timeout=30)
+    assert "stopped by Ctrl-C" in output
 
 
 def test_a_process_that_exits_early_fails_with_its_log_tail(tmp_path):

@@ -41,6 +41,18 @@ def interrupts_held() -> Iterator[None]:
             signal.raise_signal(held[0])  # as it would have arrived: through the handler now in place again
 
 
+def stop_on_interrupts() -> None:
+    """Ctrl-C and SIGTERM (CI timeouts, `kill`) both raise KeyboardInterrupt, so cleanup runs either way.
+    Ctrl-C is set explicitly: a shell without job control starts background programs with SIGINT ignored,
+    and Python then installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
+
+def _interrupt_on_sigterm(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
