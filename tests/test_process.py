@@ -107,9 +107,11 @@ def test_a_run_to_the_end_that_overruns_is_stopped_with_its_log_tail(tmp_path):
 def test_a_program_started_with_ctrl_c_ignored_still_stops_on_it(tmp_path):
     """What `nohup make platform &` from a script does: the shell hands the program SIGINT ignored."""
     program = tmp_path / "waits.py"
+    # "ready" inside the try: the signal may arrive before pause() begins on a busy machine.
     program.write_text("import signal, sys; from harness.system.process import stop_on_interrupts\n"
-                       "stop_on_interrupts(); print('ready', flush=True)\n"
-                       "try: signal.pause()\nexcept KeyboardInterrupt: print('stopped by Ctrl-C')\n")
+                       "stop_on_interrupts()\n"
+                       "try: print('ready', flush=True); signal.pause()\n"
+                       "except KeyboardInterrupt: print('stopped by Ctrl-C')\n")
     child = subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE, text=True, cwd=REPO,
                              env={**os.environ, "PYTHONPATH": str(REPO)},
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
