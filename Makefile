@@ -39,8 +39,10 @@ report:
 	@ALLURE_NO_ANALYTICS=true $(CACHE)/allure/node_modules/.bin/allure generate $(RESULTS) -o $(REPORT) --clean >/dev/null \
 	  && echo "Allure report: $(CURDIR)/$(REPORT)/index.html (open it with: $(CACHE)/allure/node_modules/.bin/allure open $(REPORT))"
 
+## Two workers, each taking the next test when it is free: a few tests start whole platforms and take most of
+## the time (serial 6 min, this way about 3 on 2 cores).
 unit: setup
-	$(VENV)/pytest tests
+	$(VENV)/pytest -n 2 --dist worksteal tests
 
 ## CI: unit tests, then the whole acceptance suite; GPU rows run on simulated GPUs (labelled so) here.
 test: unit
