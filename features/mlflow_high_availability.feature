@@ -27,8 +27,12 @@ Feature: Two MLflow replicas keep tracking up through a crash, a rolling update 
     Then no client request failed
     And every metric a client saw acknowledged is in its run
 
-  # The budget is generous on purpose: a shared 2-core machine runs the clients, the balancer and both replicas.
-  Scenario: Eight clients logging together stay within the latency budget
-    When 8 clients each log 50 metrics through the balancer at once
+  # A latency budget holds for a stated load, not at saturation: clients that send again the moment they are
+  # answered measure only the machine's throughput (latency = clients / throughput). Measured on this 2-core
+  # machine: with no pause p95 176-243 ms, over 250 ms in one CI run; with this pace p95 41-81 ms, 140 ms with
+  # two busy-looping processes beside it, and 1454 ms with the chart's auth cache off (a password hash per
+  # request).
+  Scenario: Eight clients logging together at a steady pace stay within the latency budget
+    When 8 clients each log 30 metrics through the balancer at once, pausing 500 ms after each
     Then no client request failed
     And the 95th percentile latency is under 250 ms

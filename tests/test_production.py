@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,20 @@ def test_clients_count_acknowledged_and_failed_steps():
         assert [failure.step for failure in record.failed] == [2, 5, 8]
     summary = clients.summary()
     assert (summary.requests, summary.failed) == (18, 6)
+
+
+def test_paced_clients_wait_between_their_steps():
+    """A client with a pause sends its next step no sooner than the pause after the last answer."""
+    sent: list[float] = []
+
+    def make_logger():
+        return lambda run_id, key, value, step: sent.append(time.monotonic())
+
+    clients = MetricClients([ClientRecord("a", "run-a")], make_logger, steps_each=4, pause_s=0.05)
+    clients.start()
+    clients.join()
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:])]
+    assert len(gaps) == 3 and min(gaps) >= 0.05, gaps
 
 
 def test_a_step_acknowledged_but_not_stored_is_reported():

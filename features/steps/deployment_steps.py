@@ -27,8 +27,8 @@ def step_deployment(context, count):
     context.experiment_id = context.admin_api.create_experiment(unique_name(context.scenario.name))
 
 
-def _start_clients(context, count, make_logger, steps_each=None):
-    context.clients = start_clients(context.admin_api, context.experiment_id, count, make_logger, steps_each)
+def _start_clients(context, count, make_logger, steps_each=None, pause_s=0.0):
+    context.clients = start_clients(context.admin_api, context.experiment_id, count, make_logger, steps_each, pause_s)
     context.add_cleanup(context.clients.stop)
 
 
@@ -81,11 +81,13 @@ def step_clients_stop(context):
     attach_text("clients", summary.as_text())
     attach_json("failed requests", [vars(failure) for failure in context.clients.failures()])
     attach_json("acknowledged per client", {r.name: len(r.acknowledged) for r in context.clients.records})
+    attach_json("latencies per client (ms, in order)",
+                {r.name: [round(ms, 1) for ms in r.latencies_ms] for r in context.clients.records})
 
 
-@when("{count:d} clients each log {steps:d} metrics through the balancer at once")
-def step_load(context, count, steps):
-    _start_clients(context, count, rest_logger(context.deployment.client), steps_each=steps)
+@when("{count:d} clients each log {steps:d} metrics through the balancer at once, pausing {pause_ms:d} ms after each")
+def step_load(context, count, steps, pause_ms):
+    _start_clients(context, count, rest_logger(context.deployment.client), steps_each=steps, pause_s=pause_ms / 1000)
     context.clients.join()
     step_clients_stop(context)
 

@@ -182,11 +182,11 @@ def mlflow_client_env(auth: tuple[str, str], ca_path: Path | None = None) -> Ite
 
 
 def start_clients(api: MlflowApi, experiment_id: str, count: int, make_logger: Callable[[], MetricLogger],
-                  steps_each: int | None = None) -> MetricClients:
-    """`count` clients, each with a new run in `experiment_id`, started."""
+                  steps_each: int | None = None, pause_s: float = 0.0) -> MetricClients:
+    """`count` clients, each with a new run in `experiment_id`, started; each waits `pause_s` after a step."""
     records = [ClientRecord(f"client-{i}", api.create_run(experiment_id, f"client-{i}").run_id)
                for i in range(1, count + 1)]
-    clients = MetricClients(records, make_logger, steps_each)
+    clients = MetricClients(records, make_logger, steps_each, pause_s)
     clients.start()
     return clients
 
