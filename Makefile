@@ -6,8 +6,6 @@ TARGET ?= local
 BEHAVE_ARGS ?=
 RESULTS := reports/allure-results
 REPORT := reports/allure-report
-# Allure results for the report, pretty progress on the terminal ("-" is stdout).
-FORMATS := -f allure_behave.formatter:AllureFormatter -o $(RESULTS) -f pretty -o -
 # The cached environments are installed without bytecode: their programs write it on first use (CI sets this).
 unexport PYTHONDONTWRITEBYTECODE
 
@@ -25,12 +23,13 @@ doctor: setup
 platform: setup
 	@$(VENV)/python -m harness.platform_cli $(if $(DATA),--data "$(DATA)") $(if $(SPARK),--spark $(SPARK))
 
-## Run the acceptance features, then build the HTML report whatever the outcome; exit with behave's status.
-## The last report's history/ goes into the new results, so the report shows trends and each test's history.
+## Run the acceptance features (two behave processes side by side, see harness/acceptance.py), then build the
+## HTML report whatever the outcome; exit with behave's status. The last report's history/ goes into the new
+## results, so the report shows trends and each test's history.
 acceptance: setup
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS); [ ! -d $(REPORT)/history ] || cp -r $(REPORT)/history $(RESULTS)/; \
 	status=0; \
-	$(VENV)/behave -D target=$(TARGET) $(FORMATS) $(BEHAVE_ARGS) || status=$$?; \
+	$(VENV)/python -m harness.acceptance $(RESULTS) -D target=$(TARGET) $(BEHAVE_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory report; \
 	exit $$status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 from behave.model import Feature, Scenario, Status
 
 from harness import timings
+from harness.acceptance import SHARD_ENV, shard_ledger
 from harness.config import parse_userdata
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
@@ -30,8 +32,10 @@ def before_all(context) -> None:
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)
     context.matrix = MatrixGrid()
+    context.shard = os.environ.get(SHARD_ENV)  # one of make acceptance's processes side by side, or None
     context.memory = MemoryPeak()
-    context.memory.start()
+    if context.shard is None:  # else the runner measures both processes together
+        context.memory.start()
     context.started = time.monotonic()
     console.print(f"target: [bold]{context.target.name}[/]")
 
@@ -70,8 +74,10 @@ def after_all(context) -> None:
     try:
         write_allure_environment(context, target.environment())
         context.memory.stop()
-        timings.write(timings.LEDGER, time.monotonic() - context.started, context.memory.as_dict())
-        keep_service_logs(target.service_logs())
+        ledger = timings.LEDGER if context.shard is None else shard_ledger(context.shard)
+        memory = context.memory.as_dict() if context.shard is None else None
+        timings.write(ledger, time.monotonic() - context.started, memory, dict(context.outcomes))
+        keep_service_logs(target.service_logs(), context.shard)
     finally:
         target.close()
     if context.matrix.recorded:
@@ -79,6 +85,7 @@ def after_all(context) -> None:
     counts = context.outcomes
     console.print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped",
                   markup=False)
-    console.print(context.memory.text(), markup=False)
+    if context.shard is None:
+        console.print(context.memory.text(), markup=False)
 
 

@@ -1,8 +1,8 @@
 """What a run waited on: service starts and builds, Spark jobs, MLflow API calls. Against the run's wall time
 this gives the suite's overhead ratio (`make bench` prints it from the last acceptance run's ledger).
 
-Operations that overlap (concurrent clients) each count in full, so a load-heavy run can sum to more than
-its wall time.
+Operations that overlap (concurrent clients, two behave processes side by side) each count in full, so such
+a run can sum to more than its wall time.
 """
 
 from __future__ import annotations
@@ -27,15 +27,45 @@ def record(kind: str, seconds: float) -> None:
         _counts[kind] += 1
 
 
-def write(path: Path, wall_seconds: float, memory: dict[str, Any] | None = None) -> None:
-    """The ledger, with the run's memory peak (harness/system/memory.py) when it was measured."""
+def write(path: Path, wall_seconds: float, memory: dict[str, Any] | None = None,
+          outcomes: dict[str, int] | None = None) -> None:
+    """The ledger, with the run's memory peak (harness/system/memory.py) when it was measured and its
+    scenarios' outcomes (passed, failed, skipped)."""
     with _lock:
         kinds = {kind: {"count": _counts[kind], "seconds": round(_seconds[kind], 3)} for kind in sorted(_seconds)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ledger: dict[str, Any] = {"wall_seconds": round(wall_seconds, 3), "operations": kinds}
+    _write(path, wall_seconds, kinds, memory, outcomes)
+
+
+def _write(path: Path, wall_seconds: float, operations: dict[str, dict[str, Any]], memory: dict[str, Any] | None,
+           outcomes: dict[str, int] | None) -> dict[str, Any]:
+    ledger: dict[str, Any] = {"wall_seconds": round(wall_seconds, 3), "operations": operations}
     if memory is not None:
         ledger["memory"] = memory
+    if outcomes is not None:
+        ledger["outcomes"] = outcomes
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ledger, indent=2) + "\n")
+    return ledger
+
+
+def merge(parts: list[Path], path: Path, wall_seconds: float, memory: dict[str, Any] | None) -> dict[str, Any]:
+    """One ledger at `path` from those of processes that ran side by side (each part is removed): their
+    operations and outcomes summed, the wall time and memory peak of the whole. A missing part (a process
+    that died before writing) adds nothing."""
+    operations: dict[str, dict[str, Any]] = {}
+    outcomes: dict[str, int] = defaultdict(int)
+    for part in parts:
+        ledger = read(part)
+        if ledger is None:
+            continue
+        for kind, figures in ledger["operations"].items():
+            total = operations.setdefault(kind, {"count": 0, "seconds": 0.0})
+            total["count"] += figures["count"]
+            total["seconds"] = round(total["seconds"] + figures["seconds"], 3)
+        for outcome, count in ledger.get("outcomes", {}).items():
+            outcomes[outcome] += count
+        part.unlink()
+    return _write(path, wall_seconds, dict(sorted(operations.items())), memory, dict(outcomes))
 
 
 def read(path: Path) -> dict[str, Any] | None:

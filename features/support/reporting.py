@@ -49,9 +49,10 @@ def write_allure_environment(context, environment: dict[str, str]) -> None:
     (results / "environment.properties").write_text("\n".join(lines) + "\n")
 
 
-def keep_service_logs(logs: dict[str, Path]) -> None:
-    """Copy service logs out of the run folder before it is removed, for whoever debugs a CI run."""
-    dest = REPORTS / "service-logs"
+def keep_service_logs(logs: dict[str, Path], shard: str | None) -> None:
+    """Copy service logs out of the run folder before it is removed, for whoever debugs a CI run (a process
+    beside another into a folder of its own)."""
+    dest = REPORTS / "service-logs" / (shard or "")
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for name, path in logs.items():

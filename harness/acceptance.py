@@ -1,0 +1,182 @@
+"""`make acceptance`: the features in two behave processes side by side, the Spark matrix and the others.
+
+A run spends most of its time waiting on services, JVMs and jobs: one behave process keeps about 1.3 of this
+machine's 2 cores busy. Two processes on disjoint features fill them. Each is a whole run of its own (its own
+target, run folder, free ports, platform); both write Allure results into one folder (allure-behave names its
+files by uuid), and their terminal lines come out prefixed with the process's name.
+
+A run that names features to run, fixes the MLflow port or the namespace, or targets a cluster stays one
+process: two would compete for that port, namespace or cluster, and a named selection is usually small.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Sequence
+
+from harness import timings
+from harness.config import parse_userdata
+from harness.errors import ConfigError
+from harness.progress import console
+from harness.system.memory import MemoryPeak
+from harness.system.process import stop_on_interrupts
+
+REPO = Path(__file__).resolve().parents[1]
+FEATURES = REPO / "features"
+SERVICE_LOGS = REPO / "reports" / "service-logs"
+# The matrix takes about 9 of a lone run's 16 minutes, the others 7 (the training workflow 3 of them).
+MATRIX_FEATURES = ("spark_matrix.feature",)
+SHARD_ENV = "SPEC_SHARD"  # tells features/environment.py it is one of several processes, and its name
+ALLURE_FORMAT = "allure_behave.formatter:AllureFormatter"
+# Options whose value forbids a second process beside the first (see the module's docstring).
+SINGLE_PROCESS_DEFINES = ("mlflow_port", "namespace")
+STOP_TIMEOUT_S = 240
+# Through a pipe: lines as they are printed (not a buffer at a time), as wide as a terminal would have them.
+RELAYED_OUTPUT = {"PYTHONUNBUFFERED": "1", "COLUMNS": "160"}
+
+
+@dataclass(frozen=True)
+class Shard:
+    name: str
+    paths: tuple[str, ...]  # feature files; empty: behave's own `paths` (every feature)
+
+
+def defines(args: Sequence[str]) -> dict[str, str]:
+    """The -D NAME=VALUE options among behave's arguments."""
+    found: dict[str, str] = {}
+    for option, value in zip(args, args[1:]):
+        if option in ("-D", "--define") and "=" in value:
+            name, _, text = value.partition("=")
+            found[name] = text
+    for arg in args:
+        joined = arg.removeprefix("--define=") if arg.startswith("--define=") else arg[2:] if arg[:2] == "-D" else ""
+        if "=" in joined:
+            name, _, text = joined.partition("=")
+            found[name] = text
+    return found
+
+
+def names_features(args: Sequence[str]) -> bool:
+    return any(re.search(r"\.feature(:\d+)*$", arg) or arg.rstrip("/") == "features" for arg in args)
+
+
+def plan(args: Sequence[str], features: Path = FEATURES) -> list[Shard]:
+    """Two shards (the matrix and the other features) or, where two processes cannot share the run, one."""
+    options = defines(args)
+    if (names_features(args) or options.get("target", "local") != "local"
+            or any(name in options for name in SINGLE_PROCESS_DEFINES)):
+        return [Shard("all", ())]
+    everything = sorted(features.glob("*.feature"))
+    matrix = tuple(str(path) for path in everything if path.name in MATRIX_FEATURES)
+    others = tuple(str(path) for path in everything if path.name not in MATRIX_FEATURES)
+    return [Shard(name, paths) for name, paths in (("matrix", matrix), ("others", others)) if paths]
+
+
+def behave_command(shard: Shard, args: Sequence[str], results: Path, alone: bool) -> list[str]:
+    """behave with Allure results into `results`; pretty on the terminal, without colours beside another
+    process (coloured pretty rewrites its lines in place, which interleaved output would garble)."""
+    colour = [] if alone else ["--no-color"]
+    return [str(Path(sys.executable).with_name("behave")), *args, "-f", ALLURE_FORMAT, "-o", str(results),
+            "-f", "pretty", "-o", "-", *colour, *shard.paths]
+
+
+def _relay(stream: IO[str], prefix: str, lock: threading.Lock) -> None:
+    for line in stream:
+        with lock:
+            sys.stdout.write(f"{prefix}{line}")
+            sys.stdout.flush()
+
+
+def _stop(processes: list[subprocess.Popen[str]]) -> None:
+    """One SIGINT each (behave then runs its cleanup), SIGKILL to the group of any that outlives the wait."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for process in processes:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run(results: Path, args: Sequence[str], features: Path = FEATURES) -> int:
+    """Run the shards, relay their output, merge their ledgers; the first failing shard's exit status."""
+    try:
+        parse_userdata(defines(args))  # a bad option: one line here rather than one from each process
+    except ConfigError as problem:
+        console.print(f"[red]{problem}[/]")
+        return 2
+    shards = plan(args, features)
+    alone = len(shards) == 1
+    if not alone:
+        console.print("two behave processes side by side: " + "; ".join(
+            f"{shard.name}: {', '.join(Path(path).stem for path in shard.paths)}" for shard in shards))
+        shutil.rmtree(SERVICE_LOGS, ignore_errors=True)  # each process keeps its logs in a folder of its own
+    width = max(len(shard.name) for shard in shards)
+    memory = MemoryPeak()  # a lone behave measures its own
+    started = time.monotonic()
+    lock = threading.Lock()
+    processes: list[subprocess.Popen[str]] = []
+    relays: list[threading.Thread] = []
+    try:
+        if not alone:
+            memory.start()
+        for shard in shards:
+            # A session of its own: Ctrl-C reaches this runner only, which passes one SIGINT on to each (a
+            # second one could cut behave's cleanup short).
+            env = os.environ if alone else {**os.environ, SHARD_ENV: shard.name, **RELAYED_OUTPUT}
+            process = subprocess.Popen(behave_command(shard, args, results, alone), cwd=REPO, text=True, env=env,
+                                       stdout=None if alone else subprocess.PIPE,
+                                       stderr=None if alone else subprocess.STDOUT, start_new_session=True)
+            processes.append(process)
+            if process.stdout is not None:
+                relay = threading.Thread(target=_relay, args=(process.stdout, f"{shard.name:>{width}} | ", lock),
+                                         daemon=True)
+                relay.start()
+                relays.append(relay)
+        codes = [process.wait() for process in processes]
+    except KeyboardInterrupt:
+        console.print("stopping behave (it cleans up what it started)")
+        _stop(processes)
+        codes = [130]
+    finally:
+        for relay in relays:
+            relay.join(10)
+        memory.stop()
+    if not alone:
+        _summarize(shards, time.monotonic() - started, memory)
+    return next((code for code in codes if code != 0), 0)
+
+
+def _summarize(shards: list[Shard], wall_s: float, memory: MemoryPeak) -> None:
+    ledger = timings.merge([shard_ledger(shard.name) for shard in shards], timings.LEDGER, wall_s,
+                           memory.as_dict())
+    outcomes = ledger.get("outcomes", {})
+    console.print(f"acceptance, both processes: {outcomes.get('passed', 0)} passed, {outcomes.get('failed', 0)} "
+                  f"failed, {outcomes.get('skipped', 0)} skipped in {wall_s / 60:.1f} min", markup=False)
+    console.print(memory.text(), markup=False)
+
+
+def shard_ledger(name: str) -> Path:
+    return timings.LEDGER.with_name(f"timings-{name}.json")
+
+
+def main(argv: list[str]) -> int:
+    """argv: the Allure results folder, then behave's arguments."""
+    stop_on_interrupts()
+    return run(Path(argv[0]), argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

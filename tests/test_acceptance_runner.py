@@ -1,0 +1,118 @@
+"""make acceptance's runner: which features each behave process gets, and one ledger from theirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from harness import timings
+from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, behave_command, defines,
+                                plan, run)
+from harness.system.waiting import wait_for
+
+
+def test_every_feature_runs_in_exactly_one_of_two_processes():
+    shards = plan(["-D", "target=local", "-D", "gpu=simulated"])
+    assert [shard.name for shard in shards] == ["matrix", "others"]
+    matrix, others = (set(shard.paths) for shard in shards)
+    assert matrix == {str(FEATURES / name) for name in MATRIX_FEATURES}
+    assert not matrix & others
+    assert matrix | others == {str(path) for path in FEATURES.glob("*.feature")}
+
+
+def test_a_new_feature_lands_with_the_others(tmp_path):
+    for name in (*MATRIX_FEATURES, "zeta.feature"):
+        (tmp_path / name).write_text("Feature: x\n")
+    assert plan([], tmp_path)[1] == Shard("others", (str(tmp_path / "zeta.feature"),))
+
+
+@pytest.mark.parametrize("args", [
+    ["features/mlflow_api.feature"], ["features/spark_matrix.feature:33"], ["features"],
+    ["-D", "target=k8s"], ["-D", "mlflow_port=5000"], ["--define=namespace=spec-mine"],
+], ids=["a feature", "a scenario", "the folder", "a cluster", "a fixed port", "a fixed namespace"])
+def test_what_two_processes_would_compete_for_keeps_one(args):
+    assert plan(["-D", "gpu=simulated", *args]) == [Shard("all", ())]
+
+
+def test_a_bad_option_stops_the_run_with_one_line_before_any_process_starts(tmp_path, capsys):
+    assert run(tmp_path / "results", ["-D", "target=local", "-D", "mode=x"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["unknown option -D mode -- known options: target, gpu, mlflow_port, modes, versions, namespace"]
+    assert not (tmp_path / "results").exists()
+
+
+def test_defines_reads_every_spelling():
+    assert defines(["-D", "target=k8s", "--define=gpu=simulated", "-Dversions=4.1.1", "-t", "@x"]) == {
+        "target": "k8s", "gpu": "simulated", "versions": "4.1.1"}
+
+
+def test_only_a_lone_process_gets_colours(tmp_path):
+    shard = Shard("matrix", ("features/spark_matrix.feature",))
+    beside = behave_command(shard, ["-D", "target=local"], tmp_path, alone=False)
+    assert "--no-color" in beside and beside[-1] == "features/spark_matrix.feature"
+    assert beside[beside.index("-o") + 1] == str(tmp_path)
+    assert "--no-color" not in behave_command(Shard("all", ()), [], tmp_path, alone=True)
+
+
+def test_ledgers_of_processes_side_by_side_merge_into_one(tmp_path):
+    first, second, missing = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "died-before-writing.json"
+    first.write_text(json.dumps({"wall_seconds": 600, "operations": {"Spark jobs": {"count": 2, "seconds": 80.5}},
+                                 "outcomes": {"passed": 3, "failed": 0, "skipped": 1}}))
+    second.write_text(json.dumps({"wall_seconds": 500, "operations": {
+        "Spark jobs": {"count": 1, "seconds": 10.25}, "MLflow API calls": {"count": 9, "seconds": 0.5}},
+        "outcomes": {"passed": 2, "failed": 1, "skipped": 0}}))
+    whole = tmp_path / "timings.json"
+    merged = timings.merge([first, second, missing], whole, 610, {"peak_gib": 7.5})
+    assert merged == json.loads(whole.read_text())
+    assert merged == {"wall_seconds": 610, "memory": {"peak_gib": 7.5},
+                      "operations": {"MLflow API calls": {"count": 9, "seconds": 0.5},
+                                     "Spark jobs": {"count": 3, "seconds": 90.75}},
+                      "outcomes": {"passed": 5, "failed": 1, "skipped": 1}}
+    assert not first.exists() and not second.exists()
+
+
+PLATFORM_FEATURE = """
+Feature: {name}
+  Scenario: The platform comes up but the check fails
+    Given the platform is running
+    Then the bucket "no-such-bucket" exists in the artifact store
+"""
+
+
+def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp_path, private_tmp, survivors):
+    """Each behave process gets one SIGINT from the runner, stops its own platform and removes its folder."""
+    features = tmp_path / "features"
+    features.mkdir()
+    for part in ("environment.py", "steps", "support"):
+        (features / part).symlink_to(REPO / "features" / part)
+    for name in (MATRIX_FEATURES[0], "other.feature"):
+        (features / name).write_text(PLATFORM_FEATURE.format(name=name))
+    marker = uuid.uuid4().hex
+    program = ("import sys; from pathlib import Path; from harness.acceptance import run; "
+               "from harness.system.process import stop_on_interrupts; stop_on_interrupts(); "
+               "sys.exit(run(Path(sys.argv[1]), ['-D', 'target=local'], Path(sys.argv[2])))")
+    runner = subprocess.Popen([sys.executable, "-c", program, str(tmp_path / "results"), str(features)], cwd=REPO,
+                              env={**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(private_tmp)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert runner.stdout is not None
+    starting = set()
+    for line in runner.stdout:
+        if "starting the MLflow server" in line:
+            starting.add(line.split("|")[0].strip())
+        if starting == {"matrix", "others"}:
+            break
+    wait_for(lambda: sum("mlflow" in s and "server" in s for s in survivors(marker)) >= 2,
+             "both processes' MLflow servers", 60)
+    runner.send_signal(signal.SIGINT)
+    output, _ = runner.communicate(timeout=STOP_TIMEOUT_S + 30)
+    assert runner.returncode == 130, output
+    assert "acceptance, both processes: 0 passed" in output, output  # the processes' ledgers were merged
+    assert {line.split("|")[0].strip() for line in output.splitlines() if "ABORTED: By user." in line} == starting
+    assert survivors(marker) == []
+    assert list(private_tmp.iterdir()) == []
