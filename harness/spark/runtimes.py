@@ -11,9 +11,9 @@ from pathlib import Path
 
 from harness import progress
 from harness.errors import SuiteError
+from harness.matrix import check_version
 from harness.spark import bytecode_zip
 from harness.system import tools
-from harness.matrix import check_version
 from harness.system.venvs import ensure_venv
 
 RUNTIME_ROOT = tools.CACHE_DIR / "spark-runtimes"
