@@ -12,7 +12,7 @@ from pathlib import Path
 from behave.model import Feature, Scenario, Status
 
 from harness import timings
-from harness.acceptance import SHARD_ENV, shard_ledger
+from harness.acceptance import REPORTS, SHARD_ENV, matrix_records, shard_ledger
 from harness.config import parse_userdata
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
@@ -20,7 +20,7 @@ from harness.system.memory import MemoryPeak
 from harness.system.process import stop_on_interrupts
 from harness.targets import make_target
 from support.reporting import (attach_failure_evidence, attach_matrix, keep_service_logs, skip_with_reason,
-                               write_allure_environment, write_matrix)
+                               write_allure_environment)
 from support.scenario import matrix_cells, skip_reason
 
 MATRIX_TAG = "ws-00-008-05"  # the seed whose scenarios fill the mode x version grid
@@ -41,7 +41,8 @@ def before_all(context) -> None:
 
 
 def before_feature(context, feature: Feature) -> None:
-    context.last_scenario = list(feature.walk_scenarios())[-1] if feature.scenarios else None
+    selected = [scenario for scenario in feature.walk_scenarios() if scenario.should_run(context.config)]
+    context.last_scenario = selected[-1] if selected else None  # of those --name or --tags leave to run
 
 
 def before_scenario(context, scenario: Scenario) -> None:
@@ -81,7 +82,10 @@ def after_all(context) -> None:
     finally:
         target.close()
     if context.matrix.recorded:
-        write_matrix(context.matrix)
+        if context.shard is None:
+            context.matrix.publish(REPORTS)
+        else:  # the runner makes one grid of every process's records
+            context.matrix.save_records(matrix_records(context.shard))
     counts = context.outcomes
     console.print(f"acceptance: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped",
                   markup=False)

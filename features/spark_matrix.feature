@@ -98,12 +98,3 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
       | iceberg | 3.5.8   | the Iceberg Spark runtime |
       | iceberg | 4.1.0   | pyiceberg                 |
       | iceberg | 4.1.1   | pyiceberg                 |
-
-  Scenario: An MLflow project runs on the platform's Spark and its run is FINISHED with the project's parameters
-    Given the platform runs Spark 4.1.1 in standalone-submit mode
-    When the MLflow project "mlflow_project" runs with alpha 0.5 and l1_ratio 0.5
-    Then the project's MLflow run is FINISHED
-    And the run captured the parameter "alpha" = "0.5"
-    And the run captured the parameter "l1_ratio" = "0.5"
-    And the run captured the metric "rmse"
-    And the run ran on Spark 4.1.1

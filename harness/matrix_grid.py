@@ -1,5 +1,8 @@
 """The mode x Spark version grid of one run: each cell passed, failed or skipped (with the reason) and its time,
-as a terminal table, Markdown and an SVG picture (reports/matrix.md, reports/matrix.svg)."""
+as a terminal table, Markdown and an SVG picture (reports/matrix.md, reports/matrix.svg).
+
+Where the run's scenarios are shared out to processes side by side (harness/acceptance.py), each process saves
+what it recorded and the runner makes one grid of them."""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from pathlib import Path
 from rich.table import Table
 
 from harness.matrix import MODES, SPARK_VERSIONS
+from harness.progress import console
 
 MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
 COLOURS = {"passed": "#97cc64", "failed": "#fd5a3e", "skipped": "#d5d5d5", "not run": "#ffffff"}
 MATRIX_JSON = "matrix.json"
+ATTACHMENT_NAME = "Spark matrix of this run"
 RICH_STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim", "not run": "dim"}
 
 
@@ -42,8 +47,27 @@ class Cell:
 class MatrixGrid:
     def __init__(self) -> None:
         self.cells = {(mode, version): Cell() for mode in MODES for version in SPARK_VERSIONS}
+        self._records: list[dict[str, object]] = []
+
+    @classmethod
+    def merged(cls, parts: list[Path]) -> MatrixGrid:
+        """One grid of what processes side by side saved (save_records); each part is removed once read, a
+        missing one (a process that died first) adds nothing."""
+        grid = cls()
+        for part in parts:
+            if part.exists():
+                for record in json.loads(part.read_text()):
+                    grid.record(**record)
+                part.unlink()
+        return grid
+
+    def save_records(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self._records))
 
     def record(self, mode: str, version: str, outcome: str, seconds: float, reason: str = "") -> None:
+        self._records.append({"mode": mode, "version": version, "outcome": outcome, "seconds": seconds,
+                              "reason": reason})
         cell = self.cells[(mode, version)]
         cell.outcomes.append(outcome)
         if outcome == "skipped":
@@ -132,6 +156,24 @@ class MatrixGrid:
         picture.write_text(self.svg())
         (folder / MATRIX_JSON).write_text(self.as_json())
         return markdown, picture
+
+    def publish(self, folder: Path) -> None:
+        """The grid on the terminal and in `folder` (see write)."""
+        console.print(self.table())
+        markdown, picture = self.write(folder)
+        console.print(f"matrix: {picture} and {markdown}", markup=False)
+
+
+def show_whole_run(results: Path, grid: MatrixGrid) -> int:
+    """Each process attached the grid of its own scenarios to its last matrix scenario: make those attachments
+    in the Allure results show the whole run's grid. Returns how many were replaced."""
+    replaced = 0
+    for path in results.glob("*-result.json"):
+        for attachment in json.loads(path.read_text()).get("attachments", []):
+            if attachment.get("name") == ATTACHMENT_NAME:
+                (results / attachment["source"]).write_text(grid.svg())
+                replaced += 1
+    return replaced
 
 
 def totals_text(cells: list[dict[str, object]]) -> str:

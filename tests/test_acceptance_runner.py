@@ -12,8 +12,10 @@ import uuid
 import pytest
 
 from harness import timings
-from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, behave_command, defines,
-                                plan, run)
+from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, _summarize, behave_command,
+                                defines, matrix_records, plan, run)
+from harness.matrix_grid import MatrixGrid
+from harness.system.memory import MemoryPeak
 from harness.system.waiting import wait_for
 
 
@@ -75,6 +77,21 @@ def test_ledgers_of_processes_side_by_side_merge_into_one(tmp_path):
                                      "Spark jobs": {"count": 3, "seconds": 90.75}},
                       "outcomes": {"passed": 5, "failed": 1, "skipped": 1}}
     assert not first.exists() and not second.exists()
+
+
+def test_the_runner_makes_one_matrix_of_both_processes_records(tmp_path, capfd):
+    """A matrix scenario can run in either process (mlflow_projects.feature runs beside the matrix)."""
+    for name, cell in (("matrix", ("iceberg", "4.1.1")), ("others", ("standalone-submit", "4.1.1"))):
+        part = MatrixGrid()
+        part.record(*cell, "passed", 40.0)
+        part.save_records(matrix_records(name, tmp_path))
+    shards = [Shard("matrix", ()), Shard("others", ())]
+    _summarize(shards, tmp_path / "results", 600.0, MemoryPeak(), reports=tmp_path)
+    markdown = (tmp_path / "matrix.md").read_text()
+    assert "| standalone-submit | - | - | - | pass 40s |" in markdown
+    assert "| iceberg | - | - | - | pass 40s |" in markdown
+    assert not matrix_records("matrix", tmp_path).exists() and not matrix_records("others", tmp_path).exists()
+    assert "Spark matrix: mode x version" in "".join(capfd.readouterr())
 
 
 PLATFORM_FEATURE = """

@@ -3,7 +3,7 @@
 import json
 import xml.etree.ElementTree as ET
 
-from harness.matrix_grid import MatrixGrid, totals_text
+from harness.matrix_grid import ATTACHMENT_NAME, MatrixGrid, show_whole_run, totals_text
 
 
 def test_a_cell_fails_if_any_of_its_scenarios_failed_and_sums_their_time():
@@ -48,3 +48,32 @@ def test_the_json_the_bench_reads_adds_up_per_mode():
     grid.record("iceberg", "4.1.0", "passed", 40.0)
     grid.record("gpu", "4.1.1", "passed", 20.5)
     assert totals_text(json.loads(grid.as_json())) == "Spark matrix of the last run: 104s in all (gpu 20s, iceberg 84s)"
+
+
+def test_records_of_processes_side_by_side_make_the_grid_one_process_would(tmp_path):
+    alone, first, second = MatrixGrid(), MatrixGrid(), MatrixGrid()
+    records = [("iceberg", "4.1.1", "passed", 44.0, ""), ("standalone-submit", "4.1.1", "passed", 90.0, ""),
+               ("k8s", "3.5.7", "skipped", 0.0, "needs a Kubernetes cluster"), ("iceberg", "4.1.1", "failed", 3.0, "")]
+    for number, record in enumerate(records):
+        alone.record(*record)
+        (first if number % 2 else second).record(*record)
+    parts = [tmp_path / "matrix-a.json", tmp_path / "matrix-b.json", tmp_path / "matrix-died-first.json"]
+    first.save_records(parts[0])
+    second.save_records(parts[1])
+    merged = MatrixGrid.merged(parts)
+    assert merged.as_json() == alone.as_json()
+    assert merged.markdown() == alone.markdown()
+    assert not any(part.exists() for part in parts)
+
+
+def test_the_attachments_of_each_process_show_the_whole_runs_grid(tmp_path):
+    whole = MatrixGrid()
+    whole.record("gpu", "4.1.1", "passed", 20.0)
+    whole.record("iceberg", "3.5.7", "passed", 40.0)
+    for name, source in ((ATTACHMENT_NAME, "a-attachment.svg"), ("run", "b-attachment.json")):
+        (tmp_path / source).write_text("one process's part")
+        (tmp_path / f"{source[0]}-result.json").write_text(json.dumps(
+            {"name": "a scenario", "attachments": [{"name": name, "source": source, "type": "image/svg+xml"}]}))
+    assert show_whole_run(tmp_path, whole) == 1
+    assert (tmp_path / "a-attachment.svg").read_text() == whole.svg()
+    assert (tmp_path / "b-attachment.json").read_text() == "one process's part"

@@ -9,11 +9,10 @@ from pathlib import Path
 import allure
 from behave.model import Scenario
 
-from harness.matrix_grid import MatrixGrid
+from harness.acceptance import REPORTS
+from harness.matrix_grid import ATTACHMENT_NAME, MatrixGrid
 from harness.progress import console
 from harness.spark.log_errors import errors_report, logged_errors_in
-
-REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
 
 def skip_with_reason(context, scenario: Scenario, reason: str) -> None:
@@ -60,14 +59,7 @@ def keep_service_logs(logs: dict[str, Path], shard: str | None) -> None:
 
 
 def attach_matrix(grid: MatrixGrid) -> None:
-    allure.attach(grid.svg(), name="Spark matrix of this run", attachment_type=allure.attachment_type.SVG)
-
-
-def write_matrix(grid: MatrixGrid) -> None:
-    """The grid on the terminal and as reports/matrix.md and reports/matrix.svg."""
-    console.print(grid.table())
-    markdown, picture = grid.write(REPORTS)
-    console.print(f"matrix: {picture} and {markdown}", markup=False)
+    allure.attach(grid.svg(), name=ATTACHMENT_NAME, attachment_type=allure.attachment_type.SVG)
 
 
 def attach_text(name: str, text: str) -> None:
