@@ -96,3 +96,15 @@ def test_default_value_passwords_are_found(tmp_path):
     names = tmp_path / "names.yaml"
     names.write_text("auth:\n  existingSecretKeys: {adminPassword: admin-password}\n  adminPassword: hunter2\n")
     assert chart.default_value_passwords(names) == ["auth.adminPassword=hunter2"]
+
+
+def test_the_chart_migrates_in_a_locked_init_container_and_a_pod_without_it_is_caught():
+    rendered = chart.render("standalone-submit", "4.1.1", {})
+    assert chart.migration_problems(rendered) == []
+    pod = rendered.pod_of("mlflow")
+    migration = next(c for c in pod["initContainers"] if c["name"] == "migrate-database")
+    script = migration["args"][0]
+    migration["args"][0] = script.replace("pg_advisory_lock", "pg_try_advisory_lock")
+    assert chart.migration_problems(rendered) == ["migrate-database does not take pg_advisory_lock first"]
+    pod["initContainers"].remove(migration)
+    assert chart.migration_problems(rendered)[0].startswith("the MLflow pod has no migrate-database init container")

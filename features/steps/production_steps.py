@@ -4,8 +4,6 @@ from behave import given, then, when
 
 from harness import chart
 from harness.mlflow.api import API, MlflowApi
-from harness.mlflow.legacy import LEGACY_VERSION
-from harness.mlflow.samples import sample_run_differences, write_sample_run
 from harness.mlflow.promises import origin_status, probe_answer, scrape
 from harness.world import unique_name
 from support.reporting import attach_text
@@ -91,39 +89,6 @@ def step_admin_accepted(context):
 def step_auth_database(context, name):
     rows = world(context).platform.backend_query("SELECT datname FROM pg_database WHERE datname = %s", (name,))
     assert rows == [(name,)], f"databases named {name}: {rows}"
-
-
-@given("an MLflow {version} server tracked a run with params, metrics, a tag and an artifact on a database of its own")
-def step_legacy_run(context, version):
-    assert version == LEGACY_VERSION, f"the suite runs MLflow {LEGACY_VERSION} as the old generation"
-    context.legacy_database = context.target.new_database()
-    legacy = context.target.legacy_mlflow(context.legacy_database)
-    try:
-        context.sample_run = write_sample_run(MlflowApi(legacy.url))
-    finally:
-        context.target.stop_variant(legacy)
-
-
-@when("the chart's MLflow pod starts on that database")
-def step_pod_on_legacy(context):
-    context.variant = context.target.mlflow_variant({}, context.legacy_database)
-    context.add_cleanup(context.target.stop_variant, context.variant)
-    context.read_back_url = context.variant.url
-
-
-@then("that database's schema is at the revision of a database the chart's MLflow created")
-def step_schema_revision(context):
-    platform = world(context).platform
-    current = platform.backend_query("SELECT version_num FROM alembic_version", ())
-    upgraded = context.target.database_query(context.legacy_database, "SELECT version_num FROM alembic_version")
-    attach_text("alembic revisions", f"platform: {current}\nupgraded: {upgraded}")
-    assert upgraded == current, f"upgraded to {upgraded}, a new database is at {current}"
-
-
-@then("the run reads back through the {which} server with the same params, metrics, tag and artifact")
-def step_run_survived(context, which):
-    differences = sample_run_differences(MlflowApi(context.read_back_url), context.sample_run)
-    assert not differences, f"through the {which} server: " + "; ".join(differences)
 
 
 @then("that server answers the chart's readiness probe with OK")

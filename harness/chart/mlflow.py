@@ -6,6 +6,9 @@ import re
 
 from harness.chart.render import Rendered, mlflow_container
 
+MIGRATION_CONTAINER = "migrate-database"
+MIGRATION_LOCK = "pg_advisory_lock"
+
 def mlflow_server_args(rendered: Rendered, env: dict[str, str], host: str, port: int) -> list[str]:
     """The chart's `mlflow server` arguments with Kubernetes $(VAR) references filled from `env`,
     listening on `host:port` instead of the container's address."""
@@ -26,3 +29,22 @@ def artifact_bucket(rendered: Rendered) -> str:
         if arg.startswith("--artifacts-destination=s3://"):
             return str(arg.split("://", 1)[1].split("/", 1)[0])
     raise LookupError("the chart renders no --artifacts-destination=s3://... for the MLflow server")
+
+
+def migration_problems(rendered: Rendered) -> list[str]:
+    """Why the MLflow pod could serve before its schema is current (empty: it cannot). An MLflow 3 server
+    started on an older database migrates it itself, unlocked, in every pod that starts at once; the chart
+    migrates in an init container (Kubernetes runs those to the end before any container), under a lock."""
+    pod = rendered.pod_of("mlflow")
+    init = next((c for c in pod.get("initContainers", []) if c["name"] == MIGRATION_CONTAINER), None)
+    if init is None:
+        return [f"the MLflow pod has no {MIGRATION_CONTAINER} init container: "
+                f"{[c['name'] for c in pod.get('initContainers', [])]}"]
+    script = " ".join([*init.get("command", []), *init.get("args", [])])
+    problems = [f"{MIGRATION_CONTAINER} does not {what}" for what, found in (
+        ('run "mlflow", "db", "upgrade"', '"mlflow", "db", "upgrade"' in script),
+        (f"take {MIGRATION_LOCK} first", MIGRATION_LOCK in script.split('"db", "upgrade"')[0]))
+        if not found]
+    problems += [f"container {c['name']} migrates the schema" for c in pod["containers"]
+                 if "upgrade" in " ".join([*c.get("command", []), *c.get("args", [])])]
+    return problems

@@ -153,6 +153,11 @@ class MlflowApi:
         body = self.call("POST", f"{API}/model-versions/create", json={"name": name, "source": source, "run_id": run_id})
         return dict(body["model_version"])
 
+    def model_download_uri(self, name: str, version: str) -> str:
+        """Where a client fetches a model version's files from (what mlflow's models:/ loader asks first)."""
+        return str(self.call("GET", f"{API}/model-versions/get-download-uri",
+                             params={"name": name, "version": version})["artifact_uri"])
+
     def model_versions(self, name: str) -> list[dict[str, Any]]:
         """Every version of the registered model `name`, by version number."""
         body = self.call("GET", f"{API}/model-versions/search", params={"filter": f"name='{name}'",

@@ -13,6 +13,9 @@ from harness.system.ports import LOOPBACK, claim_port
 from harness.system.venvs import ensure_venv
 
 LEGACY_VERSION = "2.14.3"
+# What MLflow 3.17 logs when it starts on a database that lacks some of its tables, an older MLflow's included:
+# it runs every migration itself ("Creating initial MLflow database tables..." then this), without a lock.
+SELF_MIGRATION = "Updating database tables"
 # MLflow 2.14 imports a pool class that SQLAlchemy 2.1 removed.
 REQUIREMENTS = [f"mlflow=={LEGACY_VERSION}", "sqlalchemy==2.0.58", "psycopg2-binary==2.9.13", "boto3==1.44.5"]
 
@@ -36,3 +39,8 @@ def legacy_server(workdir: Path, database: Database, storage_env: dict[str, str]
             "--artifacts-destination", f"s3://{bucket}", "--serve-artifacts"]
     return MlflowServer(workdir, args, port, {**storage_env, "PGPASSWORD": database.password},
                         name=f"mlflow-{LEGACY_VERSION}", program=venv / "bin" / "mlflow")
+
+
+def self_migration_lines(server_log: Path) -> list[str]:
+    """The lines of an MLflow server's log that say it migrated its database itself."""
+    return [line for line in server_log.read_text(errors="replace").splitlines() if SELF_MIGRATION in line]

@@ -5,6 +5,7 @@ must carry over."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from harness.mlflow.api import ARTIFACTS_API, MlflowApi, Run
 from harness.world import unique_name
@@ -13,6 +14,7 @@ ARTIFACT_PATH = "report/summary.txt"
 ARTIFACT_BODY = b"accuracy 0.93 on the holdout set\n"
 # What a restored model version must keep (its timestamps included: a restore is not a re-registration).
 MODEL_VERSION_FIELDS = ("version", "source", "run_id", "status", "creation_timestamp")
+PROXIED_SCHEME = "mlflow-artifacts:/"
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,9 @@ class SampleRun:
     history: list[float]  # values of the metric "loss", step by step
 
 
-def write_sample_run(api: MlflowApi) -> SampleRun:
-    experiment = api.create_experiment(unique_name("sample"))
+def write_sample_run(api: MlflowApi, experiment_id: str | None = None) -> SampleRun:
+    """The sample run, in a new experiment or in `experiment_id`."""
+    experiment = experiment_id or api.create_experiment(unique_name("sample"))
     run = api.create_run(experiment, "sample-run")
     api.log_param(run.run_id, "alpha", "0.5")
     api.log_param(run.run_id, "layers", "3")
@@ -64,7 +67,8 @@ def write_sample_model(api: MlflowApi, sample: SampleRun, versions: int = 2) -> 
     """A registered model whose versions come from the sample run's artifact folder."""
     name = unique_name("sample-model")
     api.create_registered_model(name)
-    source = f"mlflow-artifacts:/{sample.run.experiment_id}/{sample.run.run_id}/artifacts/report"
+    folder = PurePosixPath(ARTIFACT_PATH).parent
+    source = f"{PROXIED_SCHEME}{sample.run.experiment_id}/{sample.run.run_id}/artifacts/{folder}"
     for _ in range(versions):
         api.create_model_version(name, source, sample.run.run_id)
     return SampleModel(name, _version_fields(api, name))
@@ -75,3 +79,19 @@ def sample_model_differences(api: MlflowApi, expected: SampleModel) -> list[str]
     if read == expected.versions:
         return []
     return [f"model {expected.name}: versions {read} != {expected.versions}"]
+
+
+def model_download_differences(api: MlflowApi, expected: SampleModel) -> list[str]:
+    """Each version's files fetched as a client loading `models:/<name>/<version>` does: the registry's download
+    URI, then the file through the server's artifact proxy (empty: every version gives back what was written)."""
+    differences = []
+    for version in (fields["version"] for fields in expected.versions):
+        uri = api.model_download_uri(expected.name, version)
+        if not uri.startswith(PROXIED_SCHEME):
+            differences.append(f"version {version}: download URI {uri} is not served through the server")
+            continue
+        path = f"{uri[len(PROXIED_SCHEME):].strip('/')}/{PurePosixPath(ARTIFACT_PATH).name}"
+        answer = api.session.get(f"{api.base_url}{ARTIFACTS_API}/{path}", timeout=api.timeout, verify=api.verify)
+        if answer.status_code != 200 or answer.content != ARTIFACT_BODY:
+            differences.append(f"version {version}: {path} -> {answer.status_code} {answer.content[:80]!r}")
+    return differences

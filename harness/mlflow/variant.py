@@ -60,7 +60,7 @@ def database_values(database: Database) -> dict[str, str]:
 
 
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                   workdir: Path) -> ChartPod:
+                   workdir: Path, without: tuple[str, ...] = ()) -> ChartPod:
     """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment."""
     admin_password = secrets.token_urlsafe(16) if overrides.get("mlflow.auth.enabled") == "true" else None
     if admin_password:
@@ -73,7 +73,7 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16)}
     pod = rendered.pod_of("mlflow")
     for init in pod.get("initContainers", []):
-        if init["name"] in LOCAL_INIT_CONTAINERS:
+        if init["name"] in LOCAL_INIT_CONTAINERS and init["name"] not in without:
             run_container(init, container_env(init, local_values), folder)
     env = container_env(chart.mlflow_container(rendered), local_values)
     env = {key: fill(value, env, folder) for key, value in env.items()}
@@ -82,9 +82,10 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                       workdir: Path, port: int | None = None,
-                       name: str | None = None) -> VariantServer:
-    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None). The caller
-    owns it before it starts it, so that an interrupt during the start still stops it."""
-    pod = pod_from_chart(overrides, database, storage_env, workdir)
+                       workdir: Path, port: int | None = None, name: str | None = None,
+                       without: tuple[str, ...] = ()) -> VariantServer:
+    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None), its pod's
+    init containers but those named in `without` run first. The caller owns it before it starts it, so that
+    an interrupt during the start still stops it."""
+    pod = pod_from_chart(overrides, database, storage_env, workdir, without)
     return VariantServer(pod.server(port, name), pod.admin)

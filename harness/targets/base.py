@@ -62,9 +62,10 @@ class Target(abc.ABC):
         """Rows of `sql` on a database new_database() made."""
         raise SuiteError(f"the {self.name} target does not hand out databases")
 
-    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None) -> VariantServer:
+    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None,
+                       without: tuple[str, ...] = ()) -> VariantServer:
         """A second MLflow server from the chart rendered with `overrides` (@needs-local-processes), on the
-        platform's database or `database`."""
+        platform's database or `database`, its pod's init containers but those in `without` run first."""
         raise SuiteError(f"the {self.name} target does not start MLflow server variants")
 
     def legacy_mlflow(self, database: Database) -> VariantServer:

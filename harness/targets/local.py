@@ -108,13 +108,15 @@ class LocalTarget(Target):
         assert self._postgres is not None
         return self._postgres.query(sql, (), database=database.name)
 
-    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None) -> VariantServer:
+    def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None,
+                       without: tuple[str, ...] = ()) -> VariantServer:
         self.platform()
         assert self._database is not None and self._s3 is not None
         database = database or self._database
-        with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}"):
+        skipped = f", without its {', '.join(without)} init container" if without else ""
+        with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}{skipped}"):
             variant = variant_from_chart({**overrides, **database_values(database)}, database,
-                                         self._s3.server_env(), self.workdir)
+                                         self._s3.server_env(), self.workdir, without=without)
             self._variants.append(variant)
             variant.server.start()
         return variant
