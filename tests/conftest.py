@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -21,18 +22,35 @@ def private_tmp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _survivors(marker: str) -> list[str]:
+def _marked(marker: str) -> list[psutil.Process]:
     """Processes whose environment carries SPEC_LEAK_MARKER=`marker`: what a run under test started."""
     found = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         try:
             if proc.environ().get("SPEC_LEAK_MARKER") == marker:
-                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+                found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
 
 
+def _survivors(marker: str) -> list[str]:
+    return [f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}" for proc in _marked(marker)]
+
+
 @pytest.fixture
 def survivors() -> Callable[[str], list[str]]:
     return _survivors
+
+
+@pytest.fixture
+def leak_marker() -> Iterator[str]:
+    """A SPEC_LEAK_MARKER value for the run a test starts. Whatever still carries it when the test ends (it
+    failed before its run stopped) is SIGKILLed, so one failing test leaves no platform beside the others."""
+    marker = uuid.uuid4().hex
+    yield marker
+    for proc in _marked(marker):
+        try:
+            proc.kill()
+        except psutil.Error:
+            continue

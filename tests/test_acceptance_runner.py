@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 
 import pytest
 
@@ -102,7 +101,8 @@ Feature: {name}
 """
 
 
-def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp_path, private_tmp, survivors):
+def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp_path, private_tmp, survivors,
+                                                                           leak_marker):
     """Each behave process gets one SIGINT from the runner, stops its own platform and removes its folder."""
     features = tmp_path / "features"
     features.mkdir()
@@ -110,7 +110,7 @@ def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp
         (features / part).symlink_to(REPO / "features" / part)
     for name in (MATRIX_FEATURES[0], "other.feature"):
         (features / name).write_text(PLATFORM_FEATURE.format(name=name))
-    marker = uuid.uuid4().hex
+    marker = leak_marker
     program = ("import sys; from pathlib import Path; from harness.acceptance import run; "
                "from harness.system.process import stop_on_interrupts; stop_on_interrupts(); "
                "sys.exit(run(Path(sys.argv[1]), ['-D', 'target=local'], Path(sys.argv[2])))")

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -48,8 +47,8 @@ def _start_behave(features: Path, marker: str, tmp: Path) -> subprocess.Popen[st
                             text=True)
 
 
-def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors):
-    marker = uuid.uuid4().hex
+def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, leak_marker):
+    marker = leak_marker
     behave = _start_behave(suite_copy, marker, private_tmp)
     output, _ = behave.communicate(timeout=300)
     assert behave.returncode != 0, output
@@ -59,10 +58,9 @@ def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors)
 
 
 def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals,
-                     survivors: Callable[[str], list[str]], starting: str = "mlflow") -> None:
+                     survivors: Callable[[str], list[str]], marker: str, starting: str = "mlflow") -> None:
     """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
     check that nothing it started survives."""
-    marker = uuid.uuid4().hex
     behave = _start_behave(features, marker, tmp)
     assert behave.stdout is not None
     for line in behave.stdout:
@@ -76,8 +74,8 @@ def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, sig):
-    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig, survivors)
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, leak_marker, sig):
+    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig, survivors, leak_marker)
 
 
 SPARK_FEATURE = """
@@ -92,10 +90,10 @@ Feature: A run interrupted while Spark starts
     ("starting a Spark 4.1.1 standalone master and worker", "java"),
 ], ids=["postgresql", "s3", "spark"])
 def test_a_run_interrupted_during_each_kind_of_service_start_leaves_nothing_behind(
-        suite_copy, private_tmp, survivors, progress_line, starting):
+        suite_copy, private_tmp, survivors, leak_marker, progress_line, starting):
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "spark.feature").write_text(SPARK_FEATURE)
-    _interrupt_while(suite_copy, private_tmp, progress_line, signal.SIGINT, survivors, starting)
+    _interrupt_while(suite_copy, private_tmp, progress_line, signal.SIGINT, survivors, leak_marker, starting)
 
 
 PRODUCTION_FEATURE = """
@@ -105,15 +103,16 @@ Feature: A run interrupted while the production deployment starts
 """
 
 
-def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp, survivors):
+def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp, survivors,
+                                                                          leak_marker):
     """Its second PostgreSQL, S3 store, haproxy and both replicas are all stopped."""
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "production.feature").write_text(PRODUCTION_FEATURE)
-    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT, survivors)
+    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT, survivors, leak_marker)
 
 
-def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp, survivors):
-    marker = uuid.uuid4().hex
+def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp, survivors, leak_marker):
+    marker = leak_marker
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

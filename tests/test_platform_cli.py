@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import mlflow
@@ -46,9 +45,10 @@ def _tracking_uri(printed: list[str]) -> str:
     return exports[0].split("=", 1)[1]
 
 
-def test_the_platform_keeps_its_runs_between_sessions_and_leaves_nothing(tmp_path, private_tmp, survivors):
+def test_the_platform_keeps_its_runs_between_sessions_and_leaves_nothing(tmp_path, private_tmp, survivors,
+                                                                          leak_marker):
     data = tmp_path / "platform-data"
-    marker = uuid.uuid4().hex
+    marker = leak_marker
     cli, printed = _start(data, "3.5.7", private_tmp, marker)
     try:
         uri = _tracking_uri(printed)
