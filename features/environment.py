@@ -31,6 +31,7 @@ def before_all(context) -> None:
     context.run_config = parse_userdata(context.config.userdata)
     context.target = make_target(context.run_config)
     context.outcomes = Counter(passed=0, failed=0, skipped=0)
+    context.failures = []  # "path:line name" of each failed scenario, for the summary that ends the run
     context.matrix = MatrixGrid()
     context.shard = os.environ.get(SHARD_ENV)  # one of make acceptance's processes side by side, or None
     context.memory = MemoryPeak()
@@ -61,6 +62,8 @@ def after_scenario(context, scenario: Scenario) -> None:
         attach_failure_evidence(context)
     outcome = {Status.passed: "passed", Status.skipped: "skipped"}.get(scenario.status, "failed")
     context.outcomes[outcome] += 1
+    if outcome == "failed":
+        context.failures.append(f"{scenario.location} {scenario.name}")
     if MATRIX_TAG in scenario.effective_tags:
         for mode, version in matrix_cells([step.name for step in scenario.all_steps]):
             context.matrix.record(mode, version, outcome, scenario.duration, scenario.skip_reason or "")
@@ -77,7 +80,8 @@ def after_all(context) -> None:
         context.memory.stop()
         ledger = timings.LEDGER if context.shard is None else shard_ledger(context.shard)
         memory = context.memory.as_dict() if context.shard is None else None
-        timings.write(ledger, time.monotonic() - context.started, memory, dict(context.outcomes))
+        timings.write(ledger, time.monotonic() - context.started, memory, dict(context.outcomes),
+                      context.failures)
         keep_service_logs(target.service_logs(), context.shard)
     finally:
         target.close()

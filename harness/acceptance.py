@@ -1,9 +1,10 @@
 """`make acceptance`: the features in two behave processes side by side, the Spark matrix and the others.
 
 A run spends much of its time waiting on services, JVMs and jobs: one behave process kept this machine's 2
-cores 73 % busy on average (20-s samples over a whole run). Two processes on disjoint features fill them. Each is a whole run of its own (its own
-target, run folder, free ports, platform); both write Allure results into one folder (allure-behave names its
-files by uuid), and their terminal lines come out prefixed with the process's name.
+cores 73 % busy on average (20-s samples over a whole run), two processes on disjoint features 89 %. Each is a
+whole run of its own (its own target, run folder, free ports, platform); both write Allure results into one
+folder (allure-behave names its files by uuid), and their terminal lines come out prefixed with the process's
+name.
 
 A run that names features to run, fixes the MLflow port or the namespace, or targets a cluster stays one
 process: two would compete for that port, namespace or cluster, and a named selection is usually small.
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Sequence
 
+from rich.markup import escape
+
 from harness import timings
 from harness.config import parse_userdata
 from harness.errors import ConfigError
@@ -34,7 +37,7 @@ from harness.system.process import stop_on_interrupts
 
 REPO = Path(__file__).resolve().parents[1]
 FEATURES = REPO / "features"
-REPORTS = REPO / "reports"
+REPORTS = timings.LEDGER.parent
 SERVICE_LOGS = REPORTS / "service-logs"
 # In one process the matrix took 15.2 of the scenarios' 26.8 minutes, the training workflow 4.3, the rest 7.3.
 # In two (2026-12-03, empty home): matrix 13.7 min, others 11.5, so the MLflow-project scenario (40 s on
@@ -159,8 +162,8 @@ def run(results: Path, args: Sequence[str], features: Path = FEATURES) -> int:
 
 def _summarize(shards: list[Shard], results: Path, wall_s: float, memory: MemoryPeak,
                reports: Path = REPORTS) -> None:
-    """One ledger, one matrix grid (on the terminal, in `reports` and in the Allure results) and one summary
-    line of the processes' parts."""
+    """One ledger, one matrix grid (on the terminal, in `reports` and in the Allure results) and a summary of
+    the processes' parts whose last lines name the failed scenarios (what a log's tail must show)."""
     grid = MatrixGrid.merged([matrix_records(shard.name, reports) for shard in shards])
     if grid.recorded:
         grid.publish(reports)
@@ -171,6 +174,8 @@ def _summarize(shards: list[Shard], results: Path, wall_s: float, memory: Memory
     console.print(f"acceptance, both processes: {outcomes.get('passed', 0)} passed, {outcomes.get('failed', 0)} "
                   f"failed, {outcomes.get('skipped', 0)} skipped in {wall_s / 60:.1f} min", markup=False)
     console.print(memory.text(), markup=False)
+    for failure in ledger.get("failures", []):
+        console.print(f"[red]failed:[/] {escape(failure)}")
 
 
 def shard_ledger(name: str, reports: Path = REPORTS) -> Path:

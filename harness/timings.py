@@ -28,21 +28,23 @@ def record(kind: str, seconds: float) -> None:
 
 
 def write(path: Path, wall_seconds: float, memory: dict[str, Any] | None = None,
-          outcomes: dict[str, int] | None = None) -> None:
-    """The ledger, with the run's memory peak (harness/system/memory.py) when it was measured and its
-    scenarios' outcomes (passed, failed, skipped)."""
+          outcomes: dict[str, int] | None = None, failures: list[str] | None = None) -> None:
+    """The ledger, with the run's memory peak (harness/system/memory.py) when it was measured, its
+    scenarios' outcomes (passed, failed, skipped) and the failed ones' locations and names."""
     with _lock:
         kinds = {kind: {"count": _counts[kind], "seconds": round(_seconds[kind], 3)} for kind in sorted(_seconds)}
-    _write(path, wall_seconds, kinds, memory, outcomes)
+    _write(path, wall_seconds, kinds, memory, outcomes, failures)
 
 
 def _write(path: Path, wall_seconds: float, operations: dict[str, dict[str, Any]], memory: dict[str, Any] | None,
-           outcomes: dict[str, int] | None) -> dict[str, Any]:
+           outcomes: dict[str, int] | None, failures: list[str] | None) -> dict[str, Any]:
     ledger: dict[str, Any] = {"wall_seconds": round(wall_seconds, 3), "operations": operations}
     if memory is not None:
         ledger["memory"] = memory
     if outcomes is not None:
         ledger["outcomes"] = outcomes
+    if failures:
+        ledger["failures"] = failures
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ledger, indent=2) + "\n")
     return ledger
@@ -50,10 +52,11 @@ def _write(path: Path, wall_seconds: float, operations: dict[str, dict[str, Any]
 
 def merge(parts: list[Path], path: Path, wall_seconds: float, memory: dict[str, Any] | None) -> dict[str, Any]:
     """One ledger at `path` from those of processes that ran side by side (each part is removed): their
-    operations and outcomes summed, the wall time and memory peak of the whole. A missing part (a process
-    that died before writing) adds nothing."""
+    operations and outcomes summed, failures listed, the wall time and memory peak of the whole. A missing
+    part (a process that died before writing) adds nothing."""
     operations: dict[str, dict[str, Any]] = {}
     outcomes: dict[str, int] = defaultdict(int)
+    failures: list[str] = []
     for part in parts:
         ledger = read(part)
         if ledger is None:
@@ -64,8 +67,9 @@ def merge(parts: list[Path], path: Path, wall_seconds: float, memory: dict[str, 
             total["seconds"] = round(total["seconds"] + figures["seconds"], 3)
         for outcome, count in ledger.get("outcomes", {}).items():
             outcomes[outcome] += count
+        failures += ledger.get("failures", [])
         part.unlink()
-    return _write(path, wall_seconds, dict(sorted(operations.items())), memory, dict(outcomes))
+    return _write(path, wall_seconds, dict(sorted(operations.items())), memory, dict(outcomes), failures)
 
 
 def read(path: Path) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import pytest
 
 from harness import timings
 from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, _summarize, behave_command,
-                                defines, matrix_records, plan, run)
+                                defines, matrix_records, plan, run, shard_ledger)
 from harness.matrix_grid import MatrixGrid
 from harness.system.memory import MemoryPeak
 from harness.system.waiting import wait_for
@@ -67,15 +67,29 @@ def test_ledgers_of_processes_side_by_side_merge_into_one(tmp_path):
                                  "outcomes": {"passed": 3, "failed": 0, "skipped": 1}}))
     second.write_text(json.dumps({"wall_seconds": 500, "operations": {
         "Spark jobs": {"count": 1, "seconds": 10.25}, "MLflow API calls": {"count": 9, "seconds": 0.5}},
-        "outcomes": {"passed": 2, "failed": 1, "skipped": 0}}))
+        "outcomes": {"passed": 2, "failed": 1, "skipped": 0},
+        "failures": ["features/mlflow_api.feature:9 The health endpoint answers"]}))
     whole = tmp_path / "timings.json"
     merged = timings.merge([first, second, missing], whole, 610, {"peak_gib": 7.5})
     assert merged == json.loads(whole.read_text())
     assert merged == {"wall_seconds": 610, "memory": {"peak_gib": 7.5},
                       "operations": {"MLflow API calls": {"count": 9, "seconds": 0.5},
                                      "Spark jobs": {"count": 3, "seconds": 90.75}},
-                      "outcomes": {"passed": 5, "failed": 1, "skipped": 1}}
+                      "outcomes": {"passed": 5, "failed": 1, "skipped": 1},
+                      "failures": ["features/mlflow_api.feature:9 The health endpoint answers"]}
     assert not first.exists() and not second.exists()
+
+
+def test_the_summary_ends_with_the_failed_scenarios_of_both_processes(tmp_path, capfd):
+    """CI shows a log's tail: the failed scenarios' names must be in it, not only a count."""
+    for name, failures in (("matrix", ["features/spark_matrix.feature:20 Submit row [3.5.7]"]),
+                           ("others", ["features/mlflow_api.feature:9 Health [answers]"])):
+        timings.write(shard_ledger(name, tmp_path), 100.0, None, {"passed": 1, "failed": 1}, failures)
+    _summarize([Shard("matrix", ()), Shard("others", ())], tmp_path / "results", 600.0, MemoryPeak(),
+               reports=tmp_path)
+    tail = "".join(capfd.readouterr()).strip().splitlines()[-2:]
+    assert tail == ["failed: features/spark_matrix.feature:20 Submit row [3.5.7]",
+                    "failed: features/mlflow_api.feature:9 Health [answers]"]
 
 
 def test_the_runner_makes_one_matrix_of_both_processes_records(tmp_path, capfd):

@@ -8,6 +8,8 @@ from harness.chart.render import Rendered, mlflow_container
 
 MIGRATION_CONTAINER = "migrate-database"
 MIGRATION_LOCK = "pg_advisory_lock"
+MIGRATION_CALL = '"mlflow", "db", "upgrade"'  # as the init container's Python script spells the command
+
 
 def mlflow_server_args(rendered: Rendered, env: dict[str, str], host: str, port: int) -> list[str]:
     """The chart's `mlflow server` arguments with Kubernetes $(VAR) references filled from `env`,
@@ -41,10 +43,12 @@ def migration_problems(rendered: Rendered) -> list[str]:
         return [f"the MLflow pod has no {MIGRATION_CONTAINER} init container: "
                 f"{[c['name'] for c in pod.get('initContainers', [])]}"]
     script = " ".join([*init.get("command", []), *init.get("args", [])])
-    problems = [f"{MIGRATION_CONTAINER} does not {what}" for what, found in (
-        ('run "mlflow", "db", "upgrade"', '"mlflow", "db", "upgrade"' in script),
-        (f"take {MIGRATION_LOCK} first", MIGRATION_LOCK in script.split('"db", "upgrade"')[0]))
-        if not found]
+    lock_at, call_at = script.find(MIGRATION_LOCK), script.find(MIGRATION_CALL)
+    problems = []
+    if call_at < 0:
+        problems.append(f"{MIGRATION_CONTAINER} does not run {MIGRATION_CALL}")
+    elif not 0 <= lock_at < call_at:
+        problems.append(f"{MIGRATION_CONTAINER} does not take {MIGRATION_LOCK} first")
     problems += [f"container {c['name']} migrates the schema" for c in pod["containers"]
                  if "upgrade" in " ".join([*c.get("command", []), *c.get("args", [])])]
     return problems

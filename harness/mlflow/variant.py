@@ -19,7 +19,7 @@ from harness.stores.postgres import Database
 
 # Init containers of the MLflow pod that prepare what the server needs (the others wait for services that the
 # local target has already started).
-LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config", "migrate-database")
+LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config", chart.MIGRATION_CONTAINER)
 
 
 @dataclass(frozen=True)
