@@ -18,7 +18,7 @@ from harness import progress
 from harness.chart import artifact_bucket
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.mlflow.api import MlflowApi
-from harness.mlflow.server import MlflowServer
+from harness.mlflow.server import START_TIMEOUT_S, MlflowServer
 from harness.mlflow.variant import ChartPod, pod_from_chart
 from harness.production.balancer import Balancer, Upstream
 from harness.production.certificates import Certificates, issue, unrelated_ca
@@ -37,7 +37,7 @@ PRODUCTION_VALUES = {
     "mlflow.ingress.tls.enabled": "true",
     "mlflow.ingress.maxBodySize": "8m",
 }
-READY_TIMEOUT_S = 90
+READY_TIMEOUT_S = START_TIMEOUT_S  # two replicas start together in about 23 s here
 BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
 NGINX_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
