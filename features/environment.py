@@ -63,7 +63,7 @@ def after_scenario(context, scenario: Scenario) -> None:
     outcome = {Status.passed: "passed", Status.skipped: "skipped"}.get(scenario.status, "failed")
     context.outcomes[outcome] += 1
     if outcome == "failed":
-        context.failures.append(f"{scenario.location} {scenario.name}")
+        context.failures.append(f"{scenario.location.relpath()}:{scenario.location.line} {scenario.name}")
     if MATRIX_TAG in scenario.effective_tags:
         for mode, version in matrix_cells([step.name for step in scenario.all_steps]):
             context.matrix.record(mode, version, outcome, scenario.duration, scenario.skip_reason or "")

@@ -37,7 +37,7 @@ from harness.system.process import stop_on_interrupts
 
 REPO = Path(__file__).resolve().parents[1]
 FEATURES = REPO / "features"
-REPORTS = timings.LEDGER.parent
+REPORTS = timings.REPORTS
 SERVICE_LOGS = REPORTS / "service-logs"
 # In one process the matrix took 15.2 of the scenarios' 26.8 minutes, the training workflow 4.3, the rest 7.3.
 # In two (2026-12-03, empty home): matrix 13.7 min, others 11.5, so the MLflow-project scenario (40 s on

@@ -8,12 +8,16 @@ a run can sum to more than its wall time.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-LEDGER = Path(__file__).resolve().parents[1] / "reports" / "timings.json"
+# Where a run writes its ledger, matrix grid and service logs: the repository's reports/, or for the unit tests
+# that run behave a folder of their own (so they do not overwrite what the last acceptance run left there).
+REPORTS = Path(os.environ.get("SPEC_REPORTS_DIR") or Path(__file__).resolve().parents[1] / "reports")
+LEDGER = REPORTS / "timings.json"
 SERVICES, SPARK_JOBS, API_CALLS = "service starts and builds", "Spark jobs", "MLflow API calls"
 
 _lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -41,6 +42,14 @@ def _survivors(marker: str) -> list[str]:
 @pytest.fixture
 def survivors() -> Callable[[str], list[str]]:
     return _survivors
+
+
+@pytest.fixture
+def run_env(private_tmp: Path, leak_marker: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a run a test starts: marked, temporary folders in `private_tmp`, reports in the
+    test's own folder (not the repository's reports/, which holds the last acceptance run's)."""
+    return {**os.environ, "SPEC_LEAK_MARKER": leak_marker, "TMPDIR": str(private_tmp),
+            "SPEC_REPORTS_DIR": str(tmp_path / "reports")}
 
 
 @pytest.fixture

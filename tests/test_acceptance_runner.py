@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -116,7 +115,7 @@ Feature: {name}
 
 
 def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp_path, private_tmp, survivors,
-                                                                           leak_marker):
+                                                                           leak_marker, run_env):
     """Each behave process gets one SIGINT from the runner, stops its own platform and removes its folder."""
     features = tmp_path / "features"
     features.mkdir()
@@ -129,7 +128,7 @@ def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp
                "from harness.system.process import stop_on_interrupts; stop_on_interrupts(); "
                "sys.exit(run(Path(sys.argv[1]), ['-D', 'target=local'], Path(sys.argv[2])))")
     runner = subprocess.Popen([sys.executable, "-c", program, str(tmp_path / "results"), str(features)], cwd=REPO,
-                              env={**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(private_tmp)},
+                              env=run_env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert runner.stdout is not None
     starting = set()

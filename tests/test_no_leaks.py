@@ -5,7 +5,7 @@ These run the real features' hooks and steps in a behave subprocess against the 
 
 from __future__ import annotations
 
-import os
+import json
 import signal
 import socket
 import subprocess
@@ -40,28 +40,30 @@ def suite_copy(tmp_path: Path) -> Path:
     return features
 
 
-def _start_behave(features: Path, marker: str, tmp: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp)}
+def _start_behave(features: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([str(BEHAVE), str(features), "-f", "plain", "--no-color", "--no-capture"],
                             cwd=features.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
 
-def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, leak_marker):
-    marker = leak_marker
-    behave = _start_behave(suite_copy, marker, private_tmp)
+def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, leak_marker, run_env):
+    """It also writes its ledger into the test's reports folder, naming the failed scenario."""
+    behave = _start_behave(suite_copy, run_env)
     output, _ = behave.communicate(timeout=300)
     assert behave.returncode != 0, output
     assert "0 scenarios passed, 1 failed" in output, output
-    assert survivors(marker) == []
+    ledger = json.loads((Path(run_env["SPEC_REPORTS_DIR"]) / "timings.json").read_text())
+    assert ledger["failures"] == ["features/fails.feature:3 The platform comes up but the check fails"]
+    assert survivors(leak_marker) == []
     assert list(private_tmp.iterdir()) == []
 
 
-def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.Signals,
-                     survivors: Callable[[str], list[str]], marker: str, starting: str = "mlflow") -> None:
+def _interrupt_while(features: Path, env: dict[str, str], progress_line: str, sig: signal.Signals,
+                     survivors: Callable[[str], list[str]], starting: str = "mlflow") -> None:
     """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
     check that nothing it started survives."""
-    behave = _start_behave(features, marker, tmp)
+    marker, tmp = env["SPEC_LEAK_MARKER"], Path(env["TMPDIR"])
+    behave = _start_behave(features, env)
     assert behave.stdout is not None
     for line in behave.stdout:
         if progress_line in line:
@@ -74,8 +76,8 @@ def _interrupt_while(features: Path, tmp: Path, progress_line: str, sig: signal.
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_leaves_nothing_behind(suite_copy, private_tmp, survivors, leak_marker, sig):
-    _interrupt_while(suite_copy, private_tmp, "starting the MLflow server", sig, survivors, leak_marker)
+def test_an_interrupted_run_leaves_nothing_behind(suite_copy, run_env, survivors, sig):
+    _interrupt_while(suite_copy, run_env, "starting the MLflow server", sig, survivors)
 
 
 SPARK_FEATURE = """
@@ -90,10 +92,10 @@ Feature: A run interrupted while Spark starts
     ("starting a Spark 4.1.1 standalone master and worker", "java"),
 ], ids=["postgresql", "s3", "spark"])
 def test_a_run_interrupted_during_each_kind_of_service_start_leaves_nothing_behind(
-        suite_copy, private_tmp, survivors, leak_marker, progress_line, starting):
+        suite_copy, run_env, survivors, progress_line, starting):
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "spark.feature").write_text(SPARK_FEATURE)
-    _interrupt_while(suite_copy, private_tmp, progress_line, signal.SIGINT, survivors, leak_marker, starting)
+    _interrupt_while(suite_copy, run_env, progress_line, signal.SIGINT, survivors, starting)
 
 
 PRODUCTION_FEATURE = """
@@ -103,26 +105,24 @@ Feature: A run interrupted while the production deployment starts
 """
 
 
-def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, private_tmp, survivors,
-                                                                          leak_marker):
+def test_a_run_interrupted_while_the_replicas_start_leaves_nothing_behind(suite_copy, run_env, survivors):
     """Its second PostgreSQL, S3 store, haproxy and both replicas are all stopped."""
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "production.feature").write_text(PRODUCTION_FEATURE)
-    _interrupt_while(suite_copy, private_tmp, "MLflow replicas together", signal.SIGINT, survivors, leak_marker)
+    _interrupt_while(suite_copy, run_env, "MLflow replicas together", signal.SIGINT, survivors)
 
 
-def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp, survivors, leak_marker):
-    marker = leak_marker
+def test_a_busy_mlflow_port_stops_the_run_at_once_with_one_line(suite_copy, private_tmp, survivors, leak_marker,
+                                                                run_env):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(private_tmp)}
         done = subprocess.run([str(BEHAVE), str(suite_copy), "-f", "plain", "--no-color", "-D", f"mlflow_port={port}"],
-                              cwd=suite_copy.parent, env=env, capture_output=True, text=True, timeout=120)
+                              cwd=suite_copy.parent, env=run_env, capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "Traceback" not in output, output
     assert output.count(f"ABORTED: port {port} for the MLflow server is already in use") == 1, output
-    assert survivors(marker) == []
+    assert survivors(leak_marker) == []
     assert list(private_tmp.iterdir()) == []
