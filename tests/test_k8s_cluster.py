@@ -158,6 +158,7 @@ def test_closing_the_target_deletes_the_namespace_without_waiting_for_helm(tmp_p
     core = FakeCore()
     target.namespace, target.cluster, target.core = "spec-test", _cluster(core), core
     target.workdir, target._forwards, target._namespace_created = tmp_path / "run", {}, True
+    target._restore_temp_dir = lambda: None
     target._helm = lambda *args: pytest.fail(f"helm {args} called during cleanup")  # type: ignore[method-assign]
     target.close()
     assert core.calls == [("delete_namespace", "spec-test")]

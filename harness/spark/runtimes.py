@@ -14,6 +14,7 @@ from harness.errors import SuiteError
 from harness.matrix import check_version
 from harness.spark import bytecode_zip
 from harness.system import tools
+from harness.system.temp_dir import java_temp_option
 from harness.system.venvs import ensure_venv
 
 RUNTIME_ROOT = tools.CACHE_DIR / "spark-runtimes"
@@ -72,6 +73,7 @@ class SparkRuntime:
             PYSPARK_PYTHON=str(self.python),
             PYSPARK_DRIVER_PYTHON=str(self.python),
             VIRTUAL_ENV=str(self.venv),
+            SPARK_SUBMIT_OPTS=java_temp_option(),  # a driver's (and the Connect server's) java.io.tmpdir
         )
         env.update(extra)
         return env

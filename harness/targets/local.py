@@ -29,6 +29,7 @@ from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import sweeper
 from harness.system.ports import claim_port
+from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.base import Platform, Target
 
 
@@ -54,6 +55,7 @@ class LocalTarget(Target):
         self.workdir = Path(tempfile.mkdtemp(prefix=sweeper.RUN_PREFIX))
         os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
         sweeper.claim(self.workdir)
+        self._restore_temp_dir = redirect_temp_dir(self.workdir / "tmp")
         self._postgres: PostgresService | None = None
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
@@ -226,4 +228,5 @@ class LocalTarget(Target):
                 service.stop()
         self._mlflow = self._s3 = self._postgres = None
         self._platform = None
+        self._restore_temp_dir()
         shutil.rmtree(self.workdir, ignore_errors=True)

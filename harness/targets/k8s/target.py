@@ -25,6 +25,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from harness import chart, progress
 from harness.system import tools
+from harness.system.temp_dir import redirect_temp_dir
 from harness.config import RunConfig
 from harness.errors import ClusterUnreachable, SuiteError
 from harness.spark.jobs import JOBS_DIR
@@ -89,6 +90,7 @@ class K8sTarget(Target):
         self.cluster = Cluster(new_core, self.namespace)
         self.core = self.cluster.core
         self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
+        self._restore_temp_dir = redirect_temp_dir(self.workdir / "tmp")
         self._namespace_created = False
         self._release: tuple[str, str] | None = None
         self._forwards: dict[tuple[str, int], PortForward] = {}
@@ -243,6 +245,7 @@ class K8sTarget(Target):
                 progress.console.print(f"[bold red]namespace {self.namespace} is still being deleted[/]: "
                                        f"check it with kubectl get namespace {self.namespace}", markup=True)
             self._namespace_created = False
+        self._restore_temp_dir()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
