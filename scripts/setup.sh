@@ -33,6 +33,8 @@ fi
 UV_VERSION="0.13.8"  # as pinned in pyproject.toml: it builds the suite's environment and every cached one
 # One cache for every environment; the system's CA bundle (registries may sit behind a TLS proxy).
 export UV_CACHE_DIR="$CACHE/uv" UV_NATIVE_TLS=1
+# uv's build locks (uv-setuptools-*.lock, one per sdist it builds) go beside its cache, not into /tmp for good.
+UV_TMPDIR="$CACHE/uv-tmp"
 stamp="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
   step "installing the suite's Python packages into .venv (uv $UV_VERSION)"
@@ -41,7 +43,8 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
     || .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" 2>&1 | grep -v '^WARNING: Location' || true
   # No bytecode at install: compiling every module of every package took 40 of the 50 s (measured). The Makefile
   # lets the suite's programs write the bytecode of what they import, once, even where PYTHONDONTWRITEBYTECODE is set.
-  .venv/bin/uv pip install --quiet --python .venv/bin/python -c requirements.lock -e . \
+  mkdir -p "$UV_TMPDIR"
+  TMPDIR="$UV_TMPDIR" .venv/bin/uv pip install --quiet --python .venv/bin/python -c requirements.lock -e . \
     || fail "uv could not install the suite's packages: see its output above"
   .venv/bin/python -c 'import behave, allure_behave, mlflow, moto, psycopg2, playwright' \
     || fail "the Python packages did not install: see the output above"

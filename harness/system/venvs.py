@@ -17,6 +17,7 @@ from harness.errors import SuiteError
 from harness.system import tools
 
 UV_CACHE = tools.CACHE_DIR / "uv"
+UV_TMPDIR = tools.CACHE_DIR / "uv-tmp"  # as scripts/setup.sh: uv's build locks stay beside its cache
 # What `python -m venv` puts in, pinned: pip builds the job environments of the training workflow, and MLflow
 # 2.14 imports pkg_resources, which setuptools 81 removed (uv's --seed would take the newest).
 SEED_PACKAGES = ["pip==26.3", "setuptools==75.8.0"]
@@ -37,7 +38,9 @@ def uv_env() -> dict[str, str]:
     # The system's CA bundle: this machine's registries may be reached through a proxy that re-signs TLS.
     # No bytecode at install (it tripled the build): these environments' programs write the bytecode of what
     # they import on first use (SparkRuntime.env and the Makefile let them, even where PYTHONDONTWRITEBYTECODE is set).
-    return {**os.environ, "UV_CACHE_DIR": str(UV_CACHE), "UV_NATIVE_TLS": "1", "UV_NO_PROGRESS": "1"}
+    UV_TMPDIR.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "UV_CACHE_DIR": str(UV_CACHE), "UV_NATIVE_TLS": "1", "UV_NO_PROGRESS": "1",
+            "TMPDIR": str(UV_TMPDIR)}
 
 
 def ensure_venv(venv: Path, requirements: list[str], what: str) -> Path:
