@@ -3,8 +3,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
+from harness.config import RunConfig
 from harness.system.temp_dir import java_temp_option, redirect_temp_dir
+from harness.targets.local import LocalTarget
 
 
 def test_the_run_folder_is_the_temp_dir_of_this_process_and_its_children_until_restored(tmp_path, monkeypatch):
@@ -30,3 +33,17 @@ def test_restoring_removes_a_tmpdir_that_was_not_set(tmp_path, monkeypatch):
     restore = redirect_temp_dir(tmp_path / "tmp")
     restore()
     assert "TMPDIR" not in os.environ
+
+
+def test_what_a_run_leaves_in_its_temp_dir_goes_with_the_local_targets_run_folder(private_tmp, monkeypatch):
+    """MLflow's copy of a model it loads by URI is such a leftover: a mkdtemp() nobody removes."""
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    target = LocalTarget(RunConfig())
+    try:
+        left = Path(tempfile.mkdtemp())
+        assert left.parent == target.workdir / "tmp"
+    finally:
+        target.close()
+    assert not left.exists() and list(private_tmp.iterdir()) == []
+    assert tempfile.gettempdir() == str(private_tmp)
