@@ -48,6 +48,7 @@ class LiveVersions:
     def __init__(self, limit: int = MAX_LIVE_VERSIONS) -> None:
         self.limit = limit
         self.running: list[str] = []
+        self.pinned: set[str] = set()  # never stopped to make room: a service of the platform runs on it
 
     def use(self, version: str) -> list[str]:
         """Mark `version` as used now; returns the versions to stop first to make room for it (none when it
@@ -56,8 +57,9 @@ class LiveVersions:
             self.running.remove(version)
             self.running.append(version)
             return []
-        evicted = self.running[:max(0, len(self.running) + 1 - self.limit)]
-        self.running = [*self.running[len(evicted):], version]
+        stoppable = [running for running in self.running if running not in self.pinned]
+        evicted = stoppable[:max(0, len(self.running) + 1 - self.limit)]
+        self.running = [*(running for running in self.running if running not in evicted), version]
         return evicted
 
 
@@ -144,6 +146,10 @@ class LocalSparkPool:
                 server.start()
         return self._connect[version]
 
+    def pin(self, version: str) -> None:
+        """Keep `version` running until the pool closes (the MLOps API submits to it)."""
+        self._live.pinned.add(version)
+
     @property
     def versions(self) -> list[str]:
         return sorted(set(self.started_versions))
@@ -171,6 +177,11 @@ class LocalSparkSite(SparkSite):
         self._pool = pool
         self.runtime: SparkRuntime = cluster.runtime
         self._properties = settings.write_properties(pool.workdir / "spark-conf" / f"{mode}-{self.version}.conf")
+
+    @property
+    def properties_file(self) -> Path:
+        """The mode's spark-defaults.conf as translated for this target."""
+        return self._properties
 
     def settings_report(self) -> str:
         sections = [f"Spark {self.version} daemons (chart -> local):\n{self.cluster.settings.report()}",

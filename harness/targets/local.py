@@ -31,6 +31,7 @@ from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.base import Platform, Target
+from harness.workflow.local_service import LocalMlopsService, mlops_from_chart
 
 
 def cell_skip_reason(mode: str, version: str) -> str | None:
@@ -66,6 +67,7 @@ class LocalTarget(Target):
         self._restored: list[RestoredPlatform] = []
         self._production: ProductionStack | None = None
         self._production_error: Exception | None = None
+        self._mlops: list[LocalMlopsService] = []
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -171,6 +173,23 @@ class LocalTarget(Target):
                 raise
         return self._production
 
+    def mlops_api(self) -> LocalMlopsService:
+        if not self._mlops:
+            self.new_mlops_replica()
+        return self._mlops[0]
+
+    def new_mlops_replica(self, overrides: dict[str, str] | None = None) -> LocalMlopsService:
+        """One more replica of the chart's MLOps API (on the platform's Spark, database and MLflow), started."""
+        platform = self.platform()
+        site = self.spark("standalone-submit", SPARK_VERSIONS[-1])
+        assert self._spark is not None and self._database is not None
+        self._spark.pin(site.version)
+        service = mlops_from_chart(site, self._database, platform.mlflow_url, self.workdir, overrides)
+        self._mlops.append(service)  # owned before it starts: close() stops it whatever happens
+        with progress.step(f"starting the MLOps API on Spark {site.version}"):
+            service.start()
+        return service
+
     def spark(self, mode: str, version: str) -> SparkSite:
         platform = self.platform()
         if self._spark is None:
@@ -208,6 +227,9 @@ class LocalTarget(Target):
             progress.console.print(f"[red]the data was not saved: {problem}[/] (the previous save is kept)")
 
     def close(self) -> None:
+        for service in self._mlops:
+            service.close()
+        self._mlops.clear()
         if self._spark is not None:
             self._spark.close()
             self._spark = None

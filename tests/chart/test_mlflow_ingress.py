@@ -35,3 +35,10 @@ def test_a_body_size_nginx_cannot_read_is_refused():
 
 def test_no_ingress_by_default():
     assert chart.render("standalone-submit", "4.1.1").of_kind("Ingress") == []
+
+
+def test_the_mlops_api_is_published_under_mlops_when_it_is_on():
+    paths = _ingress({"mlops.enabled": "true"})["spec"]["rules"][0]["http"]["paths"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [
+        ("/mlops", "spec-spark-standalone-mlops"), ("/", "spec-spark-standalone-mlflow")]
+    assert [p["path"] for p in _ingress({})["spec"]["rules"][0]["http"]["paths"]] == ["/"]

@@ -227,3 +227,33 @@ affinity:
 {{- define "spark-standalone.mlflowPrefix" -}}
 {{- with .Values.mlflow.staticPrefix }}{{ printf "/%s" (trimAll "/" .) }}{{ end }}
 {{- end }}
+
+{{/* An init container that waits until PostgreSQL accepts connections (mlflow.waitForDatabase) */}}
+{{- define "spark-standalone.waitForDatabase" -}}
+{{- if .Values.mlflow.waitForDatabase }}
+- name: wait-for-database
+  image: {{ include "spark-standalone.image" .Values.mlflow.postgresql.image }}
+  imagePullPolicy: {{ .Values.mlflow.postgresql.image.pullPolicy }}
+  command: [sh, -c, 'until pg_isready -h "$MLFLOW_DB_HOST" -p "$MLFLOW_DB_PORT" -t 2; do echo waiting for PostgreSQL; sleep 2; done']
+  env:
+    {{- include "spark-standalone.dbEnv" . | nindent 4 }}
+  securityContext:
+    {{- include "spark-standalone.containerSecurityContext" . | nindent 4 }}
+  resources:
+    requests: {cpu: 10m, memory: 16Mi}
+    limits: {memory: 64Mi}
+{{- end }}
+{{- end }}
+
+{{/* The MLflow server's URL inside the cluster (Service name, port, static prefix) */}}
+{{- define "spark-standalone.mlflowUrl" -}}
+{{- printf "http://%s-mlflow:%v%s" (include "spark-standalone.fullname" .) .Values.mlflow.port (include "spark-standalone.mlflowPrefix" .) }}
+{{- end }}
+
+{{- define "spark-standalone.mlopsSecret" -}}
+{{- default (printf "%s-mlops" (include "spark-standalone.fullname" .)) .Values.mlops.existingSecret }}
+{{- end }}
+
+{{- define "spark-standalone.mlopsImage" -}}
+{{- include "spark-standalone.image" (dict "repository" .Values.mlops.image.repository "tag" (.Values.mlops.image.tag | default .Values.spark.version)) }}
+{{- end }}

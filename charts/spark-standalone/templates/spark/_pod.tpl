@@ -36,7 +36,7 @@
   value: /tmp
 {{- if .Values.mlflow.enabled }}
 - name: MLFLOW_TRACKING_URI
-  value: {{ printf "http://%s-mlflow:%v%s" (include "spark-standalone.fullname" .) .Values.mlflow.port (include "spark-standalone.mlflowPrefix" .) | quote }}
+  value: {{ include "spark-standalone.mlflowUrl" . | quote }}
 {{- end }}
 {{- if eq .Values.mode "iceberg" }}
 {{ include "spark-standalone.s3Env" . }}
