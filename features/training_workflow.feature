@@ -1,74 +1,133 @@
-@seed-004-training @needs-local-spark
-Feature: A data scientist's training script goes from submission to served predictions
-  A data scientist hands the platform a training script with its requirements, follows the job until it
-  ends, finds the run in MLflow with everything the script logged, registers the model and gets predictions
-  from it. The job engine is the platform's Spark: the script runs as the driver of a Spark application on
-  the standalone master, in an environment built once for its requirements. The seed's platform could not
-  save models at all; here the model goes through the MLflow server, and the client holds no storage keys.
+@seed-004-training @needs-mlops-api
+Feature: A data scientist's training script goes from upload to served predictions
+  A data scientist uploads a training script with its requirements to the platform's MLOps API, follows the
+  job until it ends, finds the run in MLflow with everything the script logged and its model registered, and
+  gets predictions from the model over HTTP. The job engine is the platform's Spark: the script runs as the
+  driver of a Spark application on the standalone master, in an environment built once for its
+  requirements. The seed's platform could not save models at all; here the model goes through the MLflow
+  server, and the script holds no storage keys. Every check reads what the platform answers: the MLOps API,
+  the MLflow server and the Spark master.
 
   Background:
-    Given the platform is running
-    And the platform runs Spark 4.1.1 in standalone-submit mode
+    Given the platform's MLOps API is running
 
-  Scenario: A submitted training script is followed from submission to FINISHED
-    When the data scientist submits "train_random_forest.py" requiring "scikit-learn" with a timeout of 600 seconds
-    Then the job went from SUBMITTED through RUNNING to FINISHED
-    And the job's run in MLflow ended FINISHED
-    And the run holds exactly the metrics, parameters and tags the script logs
-    And the run's test accuracy is above 0.5 and at most 1, and its train accuracy is at least its test accuracy
-    And the run carries the platform's tags: job id, Spark version and application id
-    And the run's model has a signature and an input example, and its files are in the artifact bucket
+  Rule: An upload becomes a job that runs to its end on the platform's Spark
 
-  Scenario: A submission waits in the master's queue while another job holds every core
-    Given a job that holds every core of the workers
-    When "train_random_forest.py" requiring "scikit-learn" is submitted while those cores are held
-    Then the master keeps the new job WAITING
-    When the job that holds the cores ends
-    Then the waiting job runs and ends FINISHED
+    Scenario: An uploaded training script is followed from queued to completed
+      When the data scientist uploads "train_random_forest.py" requiring "scikit-learn"
+      Then the upload is answered 202 with a job id and the status "queued"
+      And the job went from queued through running to completed
+      And the job's run in MLflow ended FINISHED
+      And the run holds exactly the metrics, parameters and tags the script logs
+      And the run's test accuracy is above 0.5 and at most 1, and its train accuracy is at least its test accuracy
+      And the run carries the platform's tags: job id, Spark version and the application id the master ran
+      And the run's model has a signature and an input example, and its files are in the artifact bucket
+      And the job registered the run's model as version 1 of the scenario's model name
 
-  Scenario Outline: <case> is refused before anything starts
-    When the data scientist submits "<script>" requiring "<requirements>" on Spark <version> with a timeout of <timeout> seconds
-    Then the submission is refused with a message containing "<message>"
-    And the experiment holds no run
+    Scenario: More uploads than job slots wait queued in order and all complete
+      When 3 uploads of "logs_one_metric.py" arrive together
+      Then no more jobs held a slot at once than the platform's limit of 2
+      And the last upload waited queued for a free job slot until an earlier job ended
+      And all 3 jobs completed
 
-    Examples:
-      | case                                   | script                 | requirements               | version | timeout | message                        |
-      | A timeout under a minute               | train_random_forest.py | scikit-learn               | 4.1.1   | 30      | outside 60-3600s               |
-      | A timeout over an hour                 | train_random_forest.py | scikit-learn               | 4.1.1   | 7200    | outside 60-3600s               |
-      | An empty script                        | empty.py               | scikit-learn               | 4.1.1   | 600     | is empty                       |
-      | A script that is not UTF-8             | not_utf8.py            | scikit-learn               | 4.1.1   | 600     | is not UTF-8                   |
-      | An unknown Spark version               | train_random_forest.py | scikit-learn               | 3.4.0   | 600     | unknown Spark version '3.4.0'  |
-      | A requirement that cannot be installed | train_random_forest.py | no-such-package-spec==1.0  | 4.1.1   | 600     | pip could not install          |
+    Scenario: A job stays queued while the Spark master keeps its application waiting for cores
+      Given a job that holds every core of the workers
+      When "logs_one_metric.py" is uploaded while those cores are held
+      Then the job is reported queued because the Spark master keeps its application WAITING
+      When the job that holds the cores is released
+      Then the waiting job runs and completes
 
-  Scenario: A script that raises ends FAILED with its traceback in the job's log
-    When the data scientist submits "raises.py" requiring "scikit-learn" with a timeout of 600 seconds
-    Then the job went from SUBMITTED through RUNNING to FAILED
-    And the job's run in MLflow ended FAILED
-    And the job's log holds the traceback ending in "ValueError: the training data has no label column"
+  Rule: A job ends as Spark and MLflow say it did
 
-  Scenario: A script that outlives its timeout is stopped and its run ends KILLED
-    When the data scientist submits "outlives_its_timeout.py" requiring "scikit-learn" with a timeout of 60 seconds
-    Then the job went from SUBMITTED through RUNNING to KILLED
-    And the master no longer lists the job as active
-    And the job's run in MLflow ended KILLED
+    Scenario: A script that raises ends failed with its traceback in the job's logs
+      When the data scientist uploads "raises.py" requiring "scikit-learn"
+      Then the job went from queued through running to failed
+      And the job's reason names "ValueError: the training data has no label column"
+      And the job's logs hold the traceback ending in "ValueError: the training data has no label column"
+      And the job's run in MLflow ended FAILED
 
-  Scenario: Models of two runs become versions 1 and 2 and the champion alias moves to the newer one
-    Given two runs of "train_random_forest.py" requiring "scikit-learn" have FINISHED
-    When the model of each run is registered under a name unique to this scenario
-    And the alias "champion" is set on version 1 and then moved to version 2
-    Then the registered models include that name with versions 1 and 2
-    And the alias "champion" points at version 2, the model of the second run
-    And "models:/<name>@champion" loads and predicts a label for every row
+    Scenario: A script that outlives its timeout is killed and its run ends KILLED
+      When the data scientist uploads "outlives_its_timeout.py" requiring "scikit-learn" with a timeout of 60 seconds
+      Then the job went from queued through running to killed
+      And the Spark master no longer lists the job's application as active
+      And the job's run in MLflow ended KILLED
 
-  Scenario: The champion model serves predictions equal to the ones it gives in process
-    Given a run of "train_random_forest.py" requiring "scikit-learn" has FINISHED and its model is the "champion"
-    When the champion is served with "mlflow models serve" on a free port
-    Then the served model answers /invocations with the predictions the model gives in process
-    And a malformed request gets a 4xx answer with MLflow's message
+    Scenario: A requirement pip cannot install fails the job with pip's message
+      When the data scientist uploads "train_random_forest.py" requiring "no-such-package-spec==1.0"
+      Then the job ends failed because "its requirements could not be installed"
+      And the job's logs hold "no-such-package-spec"
+      And the experiment holds no run
 
-  Scenario: The platform's status is one cheap look at every service
-    Given an experiment with a name unique to this scenario
-    And a registered model with a name unique to this scenario
-    When the platform's status is gathered
-    Then it reports MLflow reachable, that model and experiment counted, and free cores on live Spark workers
-    And gathering it took less than 1 second
+  Rule: Bad input is refused before anything starts
+
+    Scenario Outline: An upload with <defect> is refused with one line saying what to change
+      When an upload arrives with <defect>
+      Then it is answered <status> with one line containing "<message>"
+      And no job was added and the experiment holds no run
+
+      Examples:
+        | defect                               | status | message                                 |
+        | script content that is not base64    | 422    | is not base64                           |
+        | an empty script                      | 422    | the script is empty                     |
+        | a script that is not UTF-8           | 422    | is not UTF-8 text                       |
+        | a script over the size limit         | 413    | over the limit of                       |
+        | a timeout of 30 seconds              | 422    | outside 60-3600 s                       |
+        | a timeout of 7200 seconds            | 422    | outside 60-3600 s                       |
+        | a script name with a folder in it    | 422    | must be a plain file name               |
+        | a requirement that is a URL          | 422    | URLs, paths and pip options             |
+        | a requirement that is a path         | 422    | URLs, paths and pip options             |
+        | a body that is not JSON              | 400    | is not valid JSON                       |
+        | the unknown Spark version 3.4.0      | 422    | unknown Spark version '3.4.0'           |
+        | no experiment name                   | 422    | experiment_name: Field required         |
+
+    Scenario: An unknown job is answered 404
+      When the data scientist asks for the job "00000000"
+      Then it is answered 404 with one line containing "no job '00000000'"
+
+  Rule: A restart of the service loses no job
+
+    @needs-local-processes
+    Scenario: A job keeps running through a restart of the service and is followed to its end
+      Given a job that holds every core of the workers
+      When the MLOps API restarts while that job runs
+      And the job that holds the cores is released
+      Then that job completes and its run ended FINISHED
+
+    @needs-local-processes
+    Scenario: A job whose driver was lost with the service's pod ends failed with the reason
+      Given a job that holds every core of the workers
+      When the MLOps API's pod is lost with that job's driver and the service starts again
+      Then that job ends failed because "the service restarted while the job ran"
+      And the Spark master no longer lists that job's application as active
+      And that job's run in MLflow ended FAILED
+
+  Rule: The platform answers what it holds
+
+    Scenario: The platform's status is one quick look at every service
+      Given an experiment with a name unique to this scenario
+      And a registered model with a name unique to this scenario
+      When the platform's status is asked of the MLOps API
+      Then it reports MLflow, the Spark master and the job store reachable
+      And its counts of registered models and active experiments are MLflow's own, and it counts free cores on live Spark workers
+
+    Scenario: Jobs' models become versions 1 and 2 and the champion alias moves to the newer one
+      Given two jobs of "train_random_forest.py" requiring "scikit-learn" completed
+      When the alias "champion" is set on version 1 and then moved to version 2
+      Then the MLOps API lists the scenario's model with versions 1 and 2 and "champion" on version 2
+      And version 2 is the model of the second job's run
+
+    Scenario: The champion answers predictions equal to the ones it gives in process
+      Given a job of "train_random_forest.py" requiring "scikit-learn" completed and its model is the "champion"
+      When the champion is asked for predictions through the MLOps API
+      Then the answer holds the predictions the model gives in process
+      And a malformed request gets a 4xx answer with MLflow's message
+
+  Rule: With MLflow's login on, the service asks for it and acts as that user
+
+    @needs-local-processes
+    Scenario: Uploads need an MLflow login and the job runs as the user who uploaded it
+      Given the MLOps API of a platform whose MLflow asks for a login, with the user "alice"
+      When an upload arrives without a login
+      Then it is answered 401 with one line containing "log in with your MLflow user name and password"
+      When "alice" uploads "logs_one_metric.py" with her login
+      Then the job completes and "alice" manages the experiment it created

@@ -9,7 +9,7 @@ from harness.errors import ConfigError
 from harness.matrix import MODES, SPARK_VERSIONS, check_mode, check_target, check_version
 
 GPU_CHOICES = ("auto", "simulated")
-KNOWN_KEYS = ("target", "gpu", "mlflow_port", "modes", "versions", "namespace")
+KNOWN_KEYS = ("target", "gpu", "mlflow_port", "modes", "versions", "namespace", "mlops_image")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class RunConfig:
     modes: tuple[str, ...] = MODES
     versions: tuple[str, ...] = SPARK_VERSIONS
     namespace: str | None = None
+    mlops_image: str | None = None  # (k8s) repository:tag of the MLOps API image built from services/mlops_api
 
     def selected(self, mode: str, version: str) -> str | None:
         """Why a matrix cell is left out of this run, or None when it is in."""
@@ -51,4 +52,13 @@ def parse_userdata(userdata: Mapping[str, str]) -> RunConfig:
         modes=_split(userdata["modes"], check_mode) if "modes" in userdata else MODES,
         versions=_split(userdata["versions"], check_version) if "versions" in userdata else SPARK_VERSIONS,
         namespace=userdata.get("namespace"),
+        mlops_image=_image(userdata["mlops_image"]) if "mlops_image" in userdata else None,
     )
+
+
+def _image(text: str) -> str:
+    repository, _, tag = text.rpartition(":")
+    if not repository or not tag or "/" in tag:
+        raise ConfigError(f"mlops_image '{text}' is not <repository>:<tag>",
+                          "build services/mlops_api/Dockerfile, push it, and name it as registry/name:tag")
+    return text

@@ -1,52 +1,56 @@
-"""Steps of the training workflow: submit a script, follow the job, register, serve, look at the platform."""
+"""Steps of the training workflow: upload a script to the MLOps API, follow the job, find its run and model,
+ask the model for predictions. Everything goes over HTTP to the platform."""
+
+import dataclasses
 
 from behave import given, then, when
 
-from harness.errors import SuiteError
 from harness.workflow import checks
-from harness.workflow.status import platform_status
+from harness.workflow.api import overlap_of_slots
+from harness.workflow.bad_uploads import bad_upload
 from harness.world import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import world
-from support.workflow import finished_run, predict_with, register_as, serve, submission, workflow, wrap_up
+from support.workflow import DATA, follow, start_training, submit, training, upload_of
 
 
-def _submit(context, script, requirements, version, timeout):
-    context.refusal = None
-    try:
-        context.job = workflow(context).submit(submission(context, script, requirements, version, timeout))
-    except SuiteError as refused:
-        context.refusal = refused
+@given("the platform's MLOps API is running")
+def step_mlops_running(context):
+    start_training(context, context.target.mlops_api())
 
 
-@when('the data scientist submits "{script}" requiring "{requirements}" with a timeout of {timeout:d} seconds')
-def step_submit(context, script, requirements, timeout):
-    _submit(context, script, requirements, context.spark.version, timeout)
-    assert context.refusal is None, f"the submission was refused: {context.refusal}"
-    wrap_up(context, workflow(context).runner_of(context.job).follow(context.job))
+@when('the data scientist uploads "{script}" requiring "{requirements}"')
+def step_upload(context, script, requirements):
+    step_upload_with_timeout(context, script, requirements, 600)
 
 
-@when('the data scientist submits "{script}" requiring "{requirements}" on Spark {version} with a timeout of {timeout:d} seconds')
-def step_submit_to_version(context, script, requirements, version, timeout):
-    _submit(context, script, requirements, version, timeout)
+@when('the data scientist uploads "{script}" requiring "{requirements}" with a timeout of {timeout:d} seconds')
+def step_upload_with_timeout(context, script, requirements, timeout):
+    state = training(context)
+    state.job_id = submit(context, upload_of(context, script, requirements, timeout))
+    follow(context, state.job_id, timeout)
 
 
-@then("the job went from SUBMITTED through RUNNING to {end}")
-def step_timeline(context, end):
-    states = context.job.states()
-    assert states[0] == "SUBMITTED" and "RUNNING" in states and states[-1] == end, f"timeline: {states}"
+@then('the upload is answered 202 with a job id and the status "queued"')
+def step_upload_answer(context):
+    answer = training(context).answer
+    assert answer.status == 202 and answer.body == {"job_id": training(context).job_id, "status": "queued"}, answer
+
+
+@then("the job went from queued through running to {end}")
+def step_statuses(context, end):
+    assert training(context).job().statuses() == ["queued", "running", end], training(context).job().history
 
 
 @then("the job's run in MLflow ended {status}")
 def step_run_status(context, status):
-    run = world(context).api.get_run(context.job.run_id)
-    assert run.status == status, f"run {run.run_id} is {run.status}"
+    world(context).run = world(context).api.get_run(training(context).job().run_id)
+    assert world(context).run.status == status, f"run {world(context).run.run_id} is {world(context).run.status}"
 
 
 @then("the run holds exactly the metrics, parameters and tags the script logs")
 def step_run_holds_what_script_logged(context):
-    run = world(context).current_run()
-    problems = checks.seed_run_problems(run)
+    problems = checks.seed_run_problems(world(context).current_run())
     assert not problems, "\n".join(problems)
 
 
@@ -56,156 +60,298 @@ def step_accuracies(context):
     assert 0.5 < metrics["test_accuracy"] <= 1 and metrics["train_accuracy"] >= metrics["test_accuracy"], metrics
 
 
-@then("the run carries the platform's tags: job id, Spark version and application id")
+@then("the run carries the platform's tags: job id, Spark version and the application id the master ran")
 def step_platform_tags(context):
-    tags, job = world(context).current_run().tags, context.job
-    expected = {"platform.job_id": job.job_id, "spark.version": context.spark.version, "spark.app_id": job.app_id}
-    assert job.app_id and {key: tags.get(key) for key in expected} == expected, tags
+    job, service = training(context).job(), training(context).service
+    tags = world(context).current_run().tags
+    expected = {"platform.job_id": job.job_id, "spark.version": service.spark_version, "spark.app_id": job.spark_app_id}
+    assert job.spark_app_id and {key: tags.get(key) for key in expected} == expected, tags
+    assert service.application_state(job.spark_app_id) == "FINISHED", service.application_state(job.spark_app_id)
 
 
 @then("the run's model has a signature and an input example, and its files are in the artifact bucket")
 def step_model_logged(context):
-    current = world(context)
-    model = checks.logged_model(current.platform, current.current_run().run_id)
+    model = checks.logged_model(world(context).platform, world(context).current_run().run_id)
     attach_json("logged model", model.__dict__)
     assert model.has_signature and model.has_input_example, model
     assert model.bucket_keys, f"no key of the model {model.model_id} in the bucket"
 
 
+@then("the job registered the run's model as version 1 of the scenario's model name")
+def step_registered(context):
+    job = training(context).job()
+    versions = world(context).api.model_versions(training(context).model_name)
+    assert job.model_version == "1" and [(v["version"], v["run_id"]) for v in versions] == [("1", job.run_id)], \
+        (job.model_version, versions)
+
+
+@when('{count:d} uploads of "{script}" arrive together')
+def step_uploads_together(context, count, script):
+    job_ids = [submit(context, upload_of(context, script)) for _ in range(count)]
+    training(context).job_id = job_ids[-1]
+    for job_id in job_ids:
+        follow(context, job_id)
+
+
+@then("no more jobs held a slot at once than the platform's limit of {limit:d}")
+def step_slot_limit(context, limit):
+    state = training(context)
+    jobs = [state.api.job(job_id) for job_id in state.job_ids]
+    assert state.api.status().body["job_store"]["max_running_jobs"] == limit
+    assert overlap_of_slots(jobs) <= limit, [job.history for job in jobs]
+
+
+@then("the last upload waited queued for a free job slot until an earlier job ended")
+def step_last_waited(context):
+    jobs = [training(context).api.job(job_id) for job_id in training(context).job_ids]
+    taken, _ = jobs[-1].slot_held()
+    first_end = min(job.slot_held()[1] for job in jobs[:-1])
+    assert jobs[-1].history[0].reason == "waiting for a free job slot" and taken >= first_end, jobs[-1].history
+
+
+@then("all {count:d} jobs completed")
+def step_all_completed(context, count):
+    jobs = [training(context).api.job(job_id) for job_id in training(context).job_ids]
+    assert [job.status for job in jobs] == ["completed"] * count, [(job.status, job.reason) for job in jobs]
+
+
 @given("a job that holds every core of the workers")
 def step_hold_cores(context):
-    context.holder = workflow(context).submit(submission(context, "holds_the_cores.py", "", context.spark.version, 600),
-                                              extra_env={"HOLD_UNTIL_FILE": str(context.scenario_dir / "release")})
-    workflow(context).runner_of(context.holder).wait_for_state(context.holder, ("RUNNING",), 180)
+    state = training(context)
+    state.holder_id = submit(context, upload_of(context, "holds_the_cores.py"))
+    state.api.wait_for(state.holder_id, ("running",), 300)
 
 
-@when('"{script}" requiring "{requirements}" is submitted while those cores are held')
-def step_submit_while_held(context, script, requirements):
-    context.job = workflow(context).submit(submission(context, script, requirements, context.spark.version, 600))
-    workflow(context).runner_of(context.job).wait_for_state(context.job, ("WAITING", "RUNNING"), 180)
+@when('"{script}" is uploaded while those cores are held')
+def step_upload_while_held(context, script):
+    state = training(context)
+    state.job_id = submit(context, upload_of(context, script))
+    state.api.wait_for(state.job_id, ("queued",), 300, reason="WAITING")
 
 
-@then("the master keeps the new job WAITING")
-def step_waiting(context):
-    assert "WAITING" in context.job.states(), f"timeline: {context.job.states()}"
+@then("the job is reported queued because the Spark master keeps its application WAITING")
+def step_reported_waiting(context):
+    job, service = training(context).job(), training(context).service
+    assert job.status == "queued" and "WAITING" in job.reason, (job.status, job.reason)
+    assert service.application_state(job.spark_app_id) == "WAITING", job.spark_app_id
 
 
-@when("the job that holds the cores ends")
+@when("the job that holds the cores is released")
 def step_release(context):
-    (context.scenario_dir / "release").touch()
-    workflow(context).runner_of(context.holder).wait_for_state(context.holder, ("FINISHED",), 120)
-    wrap_up(context, workflow(context).runner_of(context.job).follow(context.job))
+    world(context).api.set_tag(training(context).holder().run_id, "release", "now")
 
 
-@then("the waiting job runs and ends FINISHED")
-def step_waiting_job_finishes(context):
-    assert context.job.states()[-2:] == ["RUNNING", "FINISHED"], f"timeline: {context.job.states()}"
+@then("the waiting job runs and completes")
+def step_waiting_job_completes(context):
+    job = follow(context, training(context).job_id)
+    assert job.statuses()[-2:] == ["running", "completed"], job.history
 
 
-@then('the submission is refused with a message containing "{message}"')
-def step_refused(context, message):
-    assert context.refusal is not None, "the platform took the submission"
-    attach_text("refusal", str(context.refusal))
-    assert message in str(context.refusal), str(context.refusal)
+@then('the job\'s reason names "{text}"')
+def step_reason_names(context, text):
+    assert text in training(context).job().reason, training(context).job().reason
+
+
+@then('the job\'s logs hold the traceback ending in "{line}"')
+def step_traceback(context, line):
+    logs = training(context).job().logs
+    assert "Traceback (most recent call last)" in logs and logs.rstrip().endswith(line), logs[-1500:]
+
+
+@then("the Spark master no longer lists the job's application as active")
+def step_not_active(context):
+    job = training(context).job()
+    assert training(context).service.application_state(job.spark_app_id) not in ("WAITING", "RUNNING", None), job
+
+
+@then('the job ends failed because "{reason}"')
+def step_failed_because(context, reason):
+    job = training(context).job()
+    assert (job.status, job.reason) == ("failed", reason), (job.status, job.reason)
+
+
+@then('the job\'s logs hold "{text}"')
+def step_logs_hold(context, text):
+    assert text in training(context).job().logs, training(context).job().logs[-1500:]
 
 
 @then("the experiment holds no run")
 def step_no_run(context):
-    current = world(context)
-    assert current.api.search_runs([current.experiment_id]) == [], "a run was created for a refused submission"
+    assert world(context).api.search_runs([world(context).experiment_id]) == [], "a run exists"
 
 
-@then('the job\'s log holds the traceback ending in "{line}"')
-def step_traceback(context, line):
-    log = context.job.log_tail(40)
-    assert "Traceback (most recent call last)" in log and line in log, log
+@when("an upload arrives with {defect}")
+def step_bad_upload(context, defect):
+    state = training(context)
+    state.jobs_before = len(state.api.jobs())
+    state.answer = state.api.upload(bad_upload(defect, upload_of(context, "train_random_forest.py"), DATA))
 
 
-@then("the master no longer lists the job as active")
-def step_not_active(context):
-    app = workflow(context).runner_of(context.job).wait_until_inactive(context.job)
-    attach_json("the master's last record of the job", app)
+@then('it is answered {status:d} with one line containing "{message}"')
+def step_refused(context, status, message):
+    answer = training(context).answer
+    attach_text("answer", f"{answer.status} {answer.body}")
+    assert answer.status == status and message in answer.error() and "\n" not in answer.error(), answer
 
 
-@given('two runs of "{script}" requiring "{requirements}" have FINISHED')
-def step_two_runs(context, script, requirements):
-    context.runs = [finished_run(context, script, requirements) for _ in range(2)]
+@then("no job was added and the experiment holds no run")
+def step_nothing_started(context):
+    assert len(training(context).api.jobs()) == training(context).jobs_before, "a job was added"
+    step_no_run(context)
 
 
-@when("the model of each run is registered under a name unique to this scenario")
-def step_register_each(context):
-    context.model_name = unique_name("model")
-    context.versions = [register_as(context, run_id, context.model_name) for run_id in context.runs]
+@when('the data scientist asks for the job "{job_id}"')
+def step_ask_job(context, job_id):
+    training(context).answer = training(context).api.job_answer(job_id)
+
+
+@when("the MLOps API restarts while that job runs")
+def step_restart(context):
+    assert training(context).holder().status == "running"
+    training(context).service.restart()
+
+
+@then("that job completes and its run ended FINISHED")
+def step_holder_completes(context):
+    holder = follow(context, training(context).holder_id)
+    assert holder.status == "completed", (holder.status, holder.reason)
+    assert world(context).api.get_run(holder.run_id).status == "FINISHED"
+
+
+@when("the MLOps API's pod is lost with that job's driver and the service starts again")
+def step_lose_pod(context):
+    assert training(context).holder().status == "running"
+    training(context).service.lose_pod()
+    training(context).service.start()
+
+
+@then('that job ends failed because "{reason}"')
+def step_holder_failed(context, reason):
+    holder = follow(context, training(context).holder_id)
+    assert (holder.status, holder.reason) == ("failed", reason), (holder.status, holder.reason)
+
+
+@then("the Spark master no longer lists that job's application as active")
+def step_holder_not_active(context):
+    holder = training(context).holder()
+    assert training(context).service.application_state(holder.spark_app_id) not in ("WAITING", "RUNNING", None)
+
+
+@then("that job's run in MLflow ended FAILED")
+def step_holder_run_failed(context):
+    assert world(context).api.get_run(training(context).holder().run_id).status == "FAILED"
+
+
+@when("the platform's status is asked of the MLOps API")
+def step_status(context):
+    training(context).answer = training(context).api.status()
+    attach_json(f"platform status ({training(context).answer.seconds * 1000:.0f} ms)", training(context).answer.body)
+
+
+@then("it reports MLflow, the Spark master and the job store reachable")
+def step_status_reachable(context):
+    body = training(context).answer.body
+    assert [body[part]["reachable"] for part in ("mlflow", "spark", "job_store")] == [True] * 3, body
+
+
+@then("its counts of registered models and active experiments are MLflow's own, and it counts free cores on live "
+      "Spark workers")
+def step_status_counts(context):
+    body, api = training(context).answer.body, world(context).api
+    assert (body["registered_models"], body["active_experiments"]) == (
+        len(api.search_registered_models()), len(api.search_experiments())), body
+    assert body["spark"]["alive_workers"] >= 1 and body["spark"]["free_cores"] >= 1, body
+
+
+@given('two jobs of "{script}" requiring "{requirements}" completed')
+def step_two_jobs(context, script, requirements):
+    for _ in range(2):
+        job = follow(context, submit(context, upload_of(context, script, requirements)))
+        assert job.status == "completed", (job.status, job.reason)
 
 
 @when('the alias "{alias}" is set on version 1 and then moved to version 2')
 def step_move_alias(context, alias):
-    for version in context.versions:
-        world(context).api.set_model_alias(context.model_name, alias, version)
+    for version in ("1", "2"):
+        world(context).api.set_model_alias(training(context).model_name, alias, version)
 
 
-@then("the registered models include that name with versions 1 and 2")
-def step_model_listed(context):
-    names = [model["name"] for model in world(context).api.search_registered_models()]
-    assert context.model_name in names and context.versions == ["1", "2"], (names, context.versions)
+@then('the MLOps API lists the scenario\'s model with versions 1 and 2 and "{alias}" on version 2')
+def step_models_listed(context, alias):
+    answer = training(context).api.models()
+    listed = {model["name"]: model for model in answer.body["models"]}
+    model = listed.get(training(context).model_name)
+    attach_json("the scenario's model as the MLOps API lists it", model)
+    assert model and [v["version"] for v in model["versions"]] == ["1", "2"] and model["aliases"] == {alias: "2"}
 
 
-@then('the alias "{alias}" points at version 2, the model of the second run')
-def step_alias_points(context, alias):
-    version = world(context).api.model_version_by_alias(context.model_name, alias)
-    assert (version["version"], version["run_id"]) == ("2", context.runs[1]), version
+@then("version 2 is the model of the second job's run")
+def step_version_2_run(context):
+    model = {m["name"]: m for m in training(context).api.models().body["models"]}[training(context).model_name]
+    second = training(context).api.job(training(context).job_ids[1])
+    assert model["versions"][1]["run_id"] == second.run_id and second.model_version == "2", (model, second)
 
 
-@then('"models:/<name>@champion" loads and predicts a label for every row')
-def step_champion_predicts(context):
-    prediction = predict_with(context, f"models:/{context.model_name}@champion")
-    assert len(prediction.predictions) == len(prediction.rows["data"]), prediction
-    assert set(prediction.predictions) <= {0, 1}, prediction.predictions
-
-
-@given('a run of "{script}" requiring "{requirements}" has FINISHED and its model is the "{alias}"')
+@given('a job of "{script}" requiring "{requirements}" completed and its model is the "{alias}"')
 def step_champion(context, script, requirements, alias):
-    context.model_name = unique_name("model")
-    version = register_as(context, finished_run(context, script, requirements), context.model_name)
-    world(context).api.set_model_alias(context.model_name, alias, version)
+    job = follow(context, submit(context, upload_of(context, script, requirements)))
+    assert job.status == "completed" and job.model_version, (job.status, job.reason)
+    world(context).api.set_model_alias(training(context).model_name, alias, job.model_version)
 
 
-@when('the champion is served with "mlflow models serve" on a free port')
-def step_serve(context):
-    context.server = serve(context, f"models:/{context.model_name}@champion")
+@when("the champion is asked for predictions through the MLOps API")
+def step_ask_champion(context):
+    context.rows = checks.sample_rows()
+    training(context).answer = training(context).api.predict(training(context).model_name,
+                                                             checks.dataframe_split(context.rows), alias="champion")
+    attach_text(f"predictions ({training(context).answer.seconds:.1f} s)", str(training(context).answer.body))
 
 
-@then("the served model answers /invocations with the predictions the model gives in process")
-def step_served_equals_in_process(context):
-    in_process = predict_with(context, f"models:/{context.model_name}@champion")
-    served = context.server.invoke(checks.dataframe_split(in_process.rows))
-    attach_text("served answer", served.text[:2000])
-    assert served.status_code == 200, f"{served.status_code}: {served.text[:300]}"
-    assert served.json()["predictions"] == in_process.predictions, (served.json(), in_process.predictions)
+@then("the answer holds the predictions the model gives in process")
+def step_predictions_equal(context):
+    answer = training(context).answer
+    in_process = checks.predict(world(context).platform.mlflow_url,
+                                f"models:/{training(context).model_name}@champion", context.scenario_dir)
+    attach_json("in-process predictions", in_process.__dict__)
+    assert answer.status == 200, f"{answer.status}: {answer.body}"
+    assert answer.body["predictions"] == in_process.predictions, (answer.body, in_process.predictions)
 
 
 @then("a malformed request gets a 4xx answer with MLflow's message")
 def step_malformed(context):
-    answer = context.server.invoke('{"dataframe_split": {"columns": ["f0"], "data": [[')
-    attach_text("answer to a malformed request", answer.text[:2000])
-    body = answer.json()
-    assert 400 <= answer.status_code < 500, f"{answer.status_code}: {answer.text}"
-    assert body.get("error_code") == "BAD_REQUEST" and "valid JSON" in body.get("message", ""), body
+    answer = training(context).api.predict(training(context).model_name, '{"dataframe_split": {"columns": [',
+                                           alias="champion")
+    attach_text("answer to a malformed request", str(answer.body)[:2000])
+    assert 400 <= answer.status < 500, f"{answer.status}: {answer.body}"
+    assert answer.body.get("error_code") == "BAD_REQUEST" and "valid JSON" in answer.body.get("message", ""), answer
 
 
-@when("the platform's status is gathered")
-def step_gather_status(context):
-    context.status = platform_status(world(context).api, context.spark)
-    attach_json("platform status", context.status.__dict__)
+@given('the MLOps API of a platform whose MLflow asks for a login, with the user "{user}"')
+def step_login_platform(context, user):
+    login = context.target.mlops_with_login(user)
+    context.add_cleanup(context.target.stop_mlops_with_login, login)
+    start_training(context, login.service).login = login
 
 
-@then("it reports MLflow reachable, that model and experiment counted, and free cores on live Spark workers")
-def step_status_content(context):
-    status = context.status
-    assert status.mlflow_reachable and status.registered_models >= 1 and status.active_experiments >= 2, status
-    assert status.spark_alive_workers >= 1 and status.spark_free_cores >= 1, status
+@when("an upload arrives without a login")
+def step_no_login(context):
+    state = training(context)
+    state.answer = state.api.upload(upload_of(context, "logs_one_metric.py"))
 
 
-@then("gathering it took less than {seconds:d} second")
-def step_status_fast(context, seconds):
-    assert context.status.seconds < seconds, f"gathering the status took {context.status.seconds:.2f}s"
+@when('"{user}" uploads "{script}" with her login')
+def step_upload_as(context, user, script):
+    state = training(context)
+    state.api.session.auth = state.login.users[user]
+    # An experiment of its own, which the job creates as that user (the scenario's was made by the suite).
+    upload = dataclasses.replace(upload_of(context, script), experiment=unique_name(f"{user}-experiment"))
+    state.job_id = submit(context, upload)
+    follow(context, state.job_id)
+
+
+@then('the job completes and "{user}" manages the experiment it created')
+def step_user_manages(context, user):
+    job, login = training(context).job(), training(context).login
+    assert job.status == "completed", (job.status, job.reason)
+    permission = login.admin_api.user_permission(login.users[user][0], "experiment", job.experiment_id)
+    assert permission == "MANAGE", permission

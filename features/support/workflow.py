@@ -1,73 +1,87 @@
-"""Glue between the training workflow's steps and harness/workflow: one Workflow per scenario, cleaned up
-with it, and the few lookups several steps share."""
+"""The training feature's state, one typed home for what its steps hand each other, and the few lookups
+several steps share. Created by the Background step; jobs a scenario leaves running are cancelled with it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.system.process import tail
-from harness.workflow.checks import Prediction, predict
-from harness.workflow.environments import ensure_environment
-from harness.workflow.models import ModelServer, register
-from harness.workflow.runner import Workflow
-from harness.workflow.submission import Submission
+from harness.workflow.api import Answer, Job, MlopsApi, Upload
+from harness.world import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import world
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-MODEL_REQUIREMENTS = ("scikit-learn",)
+JOB_TIMEOUT_S = 600
+FOLLOW_MARGIN_S = 300  # the environment build and the driver's start come before the job's own timeout
 
 
-def workflow(context: Any) -> Workflow:
-    if getattr(context, "workflow", None) is None:
-        current = world(context)
-        context.workflow = Workflow(lambda version: context.target.spark("standalone-submit", version),
-                                    current.api, context.scenario_dir)
-        context.add_cleanup(context.workflow.close)
-    return context.workflow
+@dataclass
+class Training:
+    api: MlopsApi
+    service: Any  # the target's MLOps API: url, spark_version; restart() and lose_pod() where it runs locally
+    model_name: str
+    answer: Answer | None = None  # the service's last answer
+    job_id: str | None = None  # the job the scenario's sentences call "the job"
+    holder_id: str | None = None  # the job that holds every core ("that job")
+    job_ids: list[str] = field(default_factory=list)  # every job the scenario uploaded, in order
+    jobs_before: int = 0
+    login: Any = None  # the platform with MLflow's login on: its users and admin client
+
+    def job(self) -> Job:
+        if self.job_id is None:
+            raise AssertionError("REQUIRE: a job was uploaded by an earlier step")
+        return self.api.job(self.job_id)
+
+    def holder(self) -> Job:
+        if self.holder_id is None:
+            raise AssertionError("REQUIRE: 'Given a job that holds every core of the workers'")
+        return self.api.job(self.holder_id)
 
 
-def submission(context: Any, script: str, requirements: str, version: str, timeout: int) -> Submission:
-    world(context).experiment_id  # the scenario's experiment exists, whatever the submission's fate
-    return Submission(DATA / script, tuple(r.strip() for r in requirements.split(",") if r.strip()),
-                      world(context).experiment_name, version, timeout_s=timeout,
-                      tags={"submitted.by": "spec-suite"})
+def training(context: Any) -> Training:
+    found = getattr(context, "training", None)
+    if found is None:
+        raise AssertionError("REQUIRE: the Background step 'the platform's MLOps API is running'")
+    return found
 
 
-def wrap_up(context: Any, state: str) -> None:
-    """After a job ended: its run becomes the scenario's current run; timeline and log go to the report."""
-    job = context.job
-    world(context).run = world(context).api.get_run(job.run_id)
-    attach_json(f"job {job.job_id}: states (seconds after submission)",
-                [change.__dict__ for change in job.timeline] + [{"environment": str(job.environment.path),
-                                                                  "built now": job.environment.built_now}])
-    attach_text(f"job {job.job_id}: output ({state})", job.log_tail(400))
-    attach_text(f"job {job.job_id}: Spark log", tail(job.log_path, 400))
+def start_training(context: Any, service: Any, auth: tuple[str, str] | None = None) -> Training:
+    context.training = Training(MlopsApi(service.url, auth), service, unique_name("model"))
+    context.add_cleanup(_cancel_unfinished, context.training)
+    return context.training
 
 
-def finished_run(context: Any, script: str, requirements: str) -> str:
-    job = workflow(context).submit(submission(context, script, requirements, context.spark.version, 600))
-    state = workflow(context).runner_of(job).follow(job)
-    assert state == "FINISHED", f"job {job.job_id} ended {state}:\n{job.log_tail()}"
-    return job.run_id
+def _cancel_unfinished(state: Training) -> None:
+    for job_id in state.job_ids:
+        if not state.api.job(job_id).ended:
+            state.api.call("POST", f"/mlops/training/jobs/{job_id}/cancel")
 
 
-def register_as(context: Any, run_id: str, name: str) -> str:
-    return register(world(context).platform.mlflow_url, run_id, name)
+def upload_of(context: Any, script: str, requirements: str = "", timeout: int = JOB_TIMEOUT_S) -> Upload:
+    world(context).experiment_id  # the scenario's experiment exists, whatever the upload's fate
+    return Upload(DATA / script, world(context).experiment_name,
+                  tuple(r.strip() for r in requirements.split(",") if r.strip()),
+                  training(context).model_name, timeout, {"submitted.by": "spec-suite"})
 
 
-def predict_with(context: Any, model_uri: str) -> Prediction:
-    environment = ensure_environment(context.spark.runtime, MODEL_REQUIREMENTS)
-    prediction = predict(environment, world(context).platform.mlflow_url, model_uri, context.scenario_dir)
-    attach_json(f"in-process predictions of {model_uri}", prediction.__dict__)
-    return prediction
+def submit(context: Any, upload: Upload) -> str:
+    state = training(context)
+    state.answer = state.api.upload(upload)
+    assert state.answer.status == 202, f"the upload was answered {state.answer.status}: {state.answer.error()}"
+    job_id = str(state.answer.body["job_id"])
+    state.job_ids.append(job_id)
+    return job_id
 
 
-def serve(context: Any, model_uri: str) -> ModelServer:
-    environment = ensure_environment(context.spark.runtime, MODEL_REQUIREMENTS)
-    server = ModelServer(environment, world(context).platform.mlflow_url, model_uri,
-                         context.scenario_dir / "model-server.log")
-    context.add_cleanup(server.stop)
-    server.start()
-    return server
+def follow(context: Any, job_id: str, timeout: int = JOB_TIMEOUT_S) -> Job:
+    """Follow a job to its end; its history and logs go to the report."""
+    job = training(context).api.follow(job_id, timeout + FOLLOW_MARGIN_S)
+    report_job(job)
+    return job
+
+
+def report_job(job: Job) -> None:
+    attach_json(f"job {job.job_id}: history", [change.__dict__ for change in job.history])
+    attach_text(f"job {job.job_id}: logs ({job.status}: {job.reason})", job.logs or "(none)")

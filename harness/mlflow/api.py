@@ -171,6 +171,12 @@ class MlflowApi:
         body = self.call("GET", f"{API}/registered-models/alias", params={"name": name, "alias": alias})
         return dict(body["model_version"])
 
+    def user_permission(self, username: str, resource_type: str, resource_id: str) -> str:
+        """The permission MLflow's auth gives `username` on an experiment or registered model (admin only)."""
+        body = self.call("GET", "/api/3.0/mlflow/users/permissions/get", params={
+            "username": username, "resource_type": resource_type, "resource_id": resource_id})
+        return str(body["permission"])
+
     def dataset_inputs(self, run_id: str) -> list[dict[str, str]]:
         body = self.call("GET", f"{API}/runs/get", params={"run_id": run_id})
         return [entry["dataset"] for entry in body["run"].get("inputs", {}).get("dataset_inputs", [])]

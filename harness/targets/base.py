@@ -77,6 +77,17 @@ class Target(abc.ABC):
         first use and shared by later scenarios (@needs-local-processes)."""
         raise SuiteError(f"the {self.name} target does not run the production deployment as local processes")
 
+    def mlops_api(self) -> Any:
+        """The platform's MLOps API (url, spark_version, application_state), started on first use."""
+        raise SuiteError(f"the {self.name} target does not run the MLOps API")
+
+    def mlops_with_login(self, *users: str) -> Any:
+        """An MLOps API replica before an MLflow server with its login on, and these users (@needs-local-processes)."""
+        raise SuiteError(f"the {self.name} target does not start MLOps API replicas")
+
+    def stop_mlops_with_login(self, login: Any) -> None:
+        raise SuiteError(f"the {self.name} target does not start MLOps API replicas")
+
     def run_backup_job(self, job: BackupJob) -> str:
         """One run of the chart's backup CronJob against the platform; what it printed."""
         raise SuiteError(f"the {self.name} target does not run the backup CronJob's commands locally")
@@ -111,9 +122,9 @@ class Target(abc.ABC):
                     "deployment and the faults injected into it); on a cluster these are `helm test` of a release "
                     "with those values, pod deletion and scaling PostgreSQL to zero, which the k8s target does "
                     "not automate yet")
-        if need == "local-spark" and self.name != "local":
-            return ("submits training scripts from this machine's Spark runtimes and serves models as local "
-                    "processes; the k8s target does not run the training workflow yet")
+        if need == "mlops-api" and self.name != "local" and not self.config.mlops_image:
+            return ("needs the MLOps API's image, which no public registry has: build services/mlops_api/Dockerfile, "
+                    "push it where the cluster pulls from, and run with -D mlops_image=<repository>:<tag>")
         if need == "simulated-gpu" and self.config.gpu != "simulated":
             return "simulated GPU rows run only with -D gpu=simulated"
         return None

@@ -16,12 +16,14 @@ from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS
+from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform, backups_in
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import VariantServer, database_values, variant_from_chart
 from harness.production.stack import ProductionStack
+from harness.production.users import create_users
 from harness.spark.local import LocalSparkPool, local_gpu_kind
 from harness.spark.site import SparkSite
 from harness.stores.kept_data import KeptData
@@ -31,7 +33,7 @@ from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.base import Platform, Target
-from harness.workflow.local_service import LocalMlopsService, mlops_from_chart
+from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlops_from_chart
 
 
 def cell_skip_reason(mode: str, version: str) -> str | None:
@@ -178,17 +180,35 @@ class LocalTarget(Target):
             self.new_mlops_replica()
         return self._mlops[0]
 
-    def new_mlops_replica(self, overrides: dict[str, str] | None = None) -> LocalMlopsService:
-        """One more replica of the chart's MLOps API (on the platform's Spark, database and MLflow), started."""
+    def new_mlops_replica(self, overrides: dict[str, str] | None = None,
+                          mlflow_url: str | None = None) -> LocalMlopsService:
+        """One more replica of the chart's MLOps API (on the platform's Spark and database, and its MLflow
+        unless `mlflow_url` names another), started."""
         platform = self.platform()
         site = self.spark("standalone-submit", SPARK_VERSIONS[-1])
         assert self._spark is not None and self._database is not None
         self._spark.pin(site.version)
-        service = mlops_from_chart(site, self._database, platform.mlflow_url, self.workdir, overrides)
+        service = mlops_from_chart(site, self._database, mlflow_url or platform.mlflow_url, self.workdir, overrides)
         self._mlops.append(service)  # owned before it starts: close() stops it whatever happens
         with progress.step(f"starting the MLOps API on Spark {site.version}"):
             service.start()
         return service
+
+    def mlops_with_login(self, *users: str) -> LoginPlatform:
+        variant = self.mlflow_variant({"mlflow.auth.enabled": "true"})
+        assert variant.admin is not None
+        admin_api = MlflowApi(variant.url, variant.admin)
+        # Jobs of its own: a replica of the platform's API must not take these jobs to another MLflow.
+        overrides = {"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": secrets.token_hex(8),
+                     "mlops.database": f"mlops_{secrets.token_hex(4)}"}
+        service = self.new_mlops_replica(overrides, mlflow_url=variant.url)
+        return LoginPlatform(service, variant, admin_api, create_users(variant.url, admin_api, list(users)))
+
+    def stop_mlops_with_login(self, login: LoginPlatform) -> None:
+        login.service.close()
+        if login.service in self._mlops:
+            self._mlops.remove(login.service)
+        self.stop_variant(login.mlflow)
 
     def spark(self, mode: str, version: str) -> SparkSite:
         platform = self.platform()

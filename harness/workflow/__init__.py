@@ -1,2 +1,3 @@
-"""The training workflow of seed 004: a user's script submitted to the platform's Spark, followed to the end,
-its model registered in MLflow and served."""
+"""The suite's side of the training workflow (seed 004): a client of the platform's MLOps API (the service
+itself is under services/mlops_api), the local pod that runs it, and the checks of what a job left in
+MLflow."""

@@ -13,7 +13,6 @@ import mlflow
 from harness.mlflow.api import Run
 from harness.mlflow.artifacts import bucket_keys
 from harness.targets.base import Platform
-from harness.workflow.environments import JobEnvironment
 from harness.workflow.models import predict_in_process, rows_split, tracking_at
 
 # What features/data/train_random_forest.py logs (the MLOps report's 8 metrics, 8 params and 5 tags).
@@ -73,14 +72,14 @@ def sample_rows(count: int = 10, seed: int = 7) -> dict[str, Any]:
                       [[round(generator.gauss(0, 2), 4) for _ in range(N_FEATURES)] for _ in range(count)])
 
 
-def predict(environment: JobEnvironment, tracking_uri: str, model_uri: str, workdir: Path) -> Prediction:
+def predict(tracking_uri: str, model_uri: str, workdir: Path) -> Prediction:
     rows = sample_rows()
-    job = predict_in_process(environment, tracking_uri, model_uri, rows, workdir)
+    job = predict_in_process(tracking_uri, model_uri, rows, workdir)
     if not job.succeeded:
         raise AssertionError(job.failure())
     return Prediction(model_uri, rows, list(job.result["predictions"]))
 
 
 def dataframe_split(rows: dict[str, Any]) -> str:
-    """The JSON body `mlflow models serve` takes for these rows."""
+    """The JSON body MLflow's scoring server takes for these rows."""
     return json.dumps({"dataframe_split": rows})

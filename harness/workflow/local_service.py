@@ -18,6 +18,8 @@ import requests
 
 from harness import chart
 from harness.chart.local_containers import container_env, fill, service_values, volume_folder
+from harness.mlflow.api import MlflowApi
+from harness.mlflow.variant import VariantServer
 from harness.spark.local import LocalSparkSite
 from harness.stores.postgres import Database
 from harness.system import sweeper
@@ -57,6 +59,14 @@ class LocalMlopsService:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def spark_version(self) -> str:
+        return self.site.version
+
+    def application_state(self, app_id: str | None) -> str | None:
+        """What the platform's Spark master says of an application."""
+        return self.site.application_state(app_id) if app_id else None
 
     @property
     def log_path(self) -> Path:
@@ -100,6 +110,16 @@ class LocalMlopsService:
     def close(self) -> None:
         self.stop_service()
         self._kill_left_processes()
+
+
+@dataclass(frozen=True)
+class LoginPlatform:
+    """An MLOps API in front of an MLflow server that asks for a login, with users made by its admin."""
+
+    service: LocalMlopsService
+    mlflow: VariantServer
+    admin_api: MlflowApi
+    users: dict[str, tuple[str, str]]  # name -> (login, password)
 
 
 def mlops_from_chart(site: LocalSparkSite, database: Database, mlflow_url: str, workdir: Path,

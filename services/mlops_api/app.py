@@ -130,6 +130,13 @@ def create_app(settings: Settings) -> FastAPI:
             raise BadInput(404, f"no job {job_id!r}: use the job_id that the upload answered")
         return JobStatus.of(record)
 
+    @app.post("/mlops/training/jobs/{job_id}/cancel", status_code=202, response_model=JobStatus)
+    def cancel(job_id: str, user: tuple[str, str] | None = Depends(caller)) -> JobStatus:
+        record = state["store"].cancel(job_id, user[0] if user else "a caller")
+        if record is None:
+            raise BadInput(404, f"no job {job_id!r}: use the job_id that the upload answered")
+        return JobStatus.of(record)
+
     @app.get("/mlops/training/jobs", response_model=list[JobStatus])
     def jobs(limit: int = 50, _: tuple[str, str] | None = Depends(caller)) -> list[JobStatus]:
         return [JobStatus.of(record) for record in state["store"].recent(max(1, min(limit, 500)))]

@@ -221,10 +221,10 @@ class Engine:
         while process.poll() is None:
             if self._stopping.is_set():
                 return  # the driver runs on; the next replica adopts the job
-            if time.monotonic() > deadline:
+            stop_reason = self._stop_reason(job, time.monotonic() > deadline)
+            if stop_reason:
                 stop_group(process)
-                self._end(job, mlflow, "killed", f"it ran past its timeout of {job['timeout_s']} s",
-                          tail(folder / "output.log"))
+                self._end(job, mlflow, "killed", stop_reason, tail(folder / "output.log"))
                 return
             self._live_state(job, self._observe(job, mlflow))
             if time.monotonic() - last_logs > 5:
@@ -239,6 +239,13 @@ class Engine:
             spark_log = tail(folder / "spark.log")
             self._end(job, mlflow, "failed", failure_reason(process.returncode, output, spark_log),
                       output or spark_log)
+
+    def _stop_reason(self, job: dict[str, Any], timed_out: bool) -> str | None:
+        """Why the job must stop now: past its timeout, or cancelled by a caller; None to go on."""
+        if timed_out:
+            return f"it ran past its timeout of {job['timeout_s']} s"
+        cancelled_by = self.store.cancelled_by(job["job_id"])
+        return f"cancelled by {cancelled_by or 'a caller'}" if cancelled_by is not None else None
 
     def _end(self, job: dict[str, Any], mlflow: MlflowRest, status: str, reason: str, logs: str) -> None:
         """Record the end; the run gets the job's end state unless the script ended it itself (MLflow marks a
@@ -282,7 +289,7 @@ class Engine:
         """The application is gone: the run says how the script ended; a run left RUNNING lost its driver."""
         run_status = mlflow.run(job["run_id"])["info"]["status"]
         logs = tail(self.settings.work_dir / job["job_id"] / "output.log") or job["logs"]
-        if run_status in FROM_RUN_STATUS and run_status != "FAILED":
+        if run_status in FROM_RUN_STATUS:  # the driver ended it (launcher.py): it tells how the script ended
             self._end(job, mlflow, FROM_RUN_STATUS[run_status], f"its application ended and its run is "
                                                                   f"{run_status}", logs)
         else:
@@ -296,9 +303,10 @@ class Engine:
             if app is None or app.get("state") not in ACTIVE:
                 self._settle_ended(job, mlflow)
                 return
-            if time.time() > started + job["timeout_s"]:
+            stop_reason = self._stop_reason(job, time.time() > started + job["timeout_s"])
+            if stop_reason:
                 self.master.kill(str(app["id"]))
-                self._end(job, mlflow, "killed", f"it ran past its timeout of {job['timeout_s']} s", job["logs"])
+                self._end(job, mlflow, "killed", stop_reason, job["logs"])
                 return
             self._live_state(job, app)
             time.sleep(POLL_S)

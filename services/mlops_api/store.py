@@ -49,6 +49,7 @@ MIGRATIONS = (
          started_at timestamptz,
          ended_at timestamptz)""",
     "CREATE INDEX training_jobs_waiting ON training_jobs (seq) WHERE status = 'queued' AND claimed_by IS NULL",
+    "ALTER TABLE training_jobs ADD COLUMN cancelled_by text",
 )
 MIGRATION_LOCK = "mlops-schema-migration"
 CLAIM_LOCK = "mlops-job-claims"
@@ -205,6 +206,22 @@ class JobStore:
                 {"stale": stale_s}).all()
         for row in rows:
             yield dict(row._mapping)
+
+    def cancel(self, job_id: str, caller: str) -> dict[str, Any] | None:
+        """Ask for the job to stop: a queued job that holds no slot ends at once, a claimed one is stopped by
+        the replica that follows it. None for an unknown job."""
+        with self.engine.begin() as connection:
+            connection.execute(text("UPDATE training_jobs SET cancelled_by = :caller WHERE job_id = :id "
+                                    "AND status IN ('queued', 'running')"), {"caller": caller, "id": job_id})
+        record = self.get(job_id)
+        if record is not None and record["status"] == "queued" and record["claimed_by"] is None:
+            self.set_state(job_id, "killed", f"cancelled by {caller} before it started")
+        return self.get(job_id)
+
+    def cancelled_by(self, job_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(text("SELECT cancelled_by FROM training_jobs WHERE job_id = :id"),
+                                      {"id": job_id}).scalar()
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as connection:

@@ -74,9 +74,22 @@ def driver_script(env: list[str], command: list[str], pid_file: str) -> str:
     ])
 
 
-def helm_install_args(release: str, namespace: str, mode: str, version: str) -> list[str]:
+MASTER_MODES = ("standalone-submit", "connect-standalone", "gpu", "iceberg")
+
+
+def mlops_values(mode: str, image: str | None) -> dict[str, str]:
+    """The MLOps API's values: on, with the run's image, wherever the mode has a standalone master."""
+    if image is None or mode not in MASTER_MODES:
+        return {}
+    repository, tag = image.rsplit(":", 1)
+    return {"mlops.enabled": "true", "mlops.image.repository": repository, "mlops.image.tag": tag}
+
+
+def helm_install_args(release: str, namespace: str, mode: str, version: str,
+                      mlops_image: str | None = None) -> list[str]:
     """The exact `helm upgrade --install` command line the target runs (also rendered with --dry-run=client)."""
-    return ["upgrade", "--install", *chart.template_args(mode, version, None, release, namespace),
+    return ["upgrade", "--install",
+            *chart.template_args(mode, version, mlops_values(mode, mlops_image), release, namespace),
             "--wait=watcher", "--wait-for-jobs", "--timeout", HELM_WAIT]
 
 
@@ -125,7 +138,7 @@ class K8sTarget(Target):
             self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)))
             self._namespace_created = True
         with progress.step(f"helm upgrade --install {RELEASE} (mode {mode}, Spark {version}) in {self.namespace}"):
-            done = self._helm(*helm_install_args(RELEASE, self.namespace, mode, version))
+            done = self._helm(*helm_install_args(RELEASE, self.namespace, mode, version, self.config.mlops_image))
             if done.returncode != 0:
                 raise SuiteError(f"helm could not install the chart: {done.stderr.strip()[-600:]}",
                                  f"see the events attached to the report (namespace {self.namespace})")
@@ -198,6 +211,15 @@ class K8sTarget(Target):
 
     def skip_reason(self, mode: str, version: str) -> str | None:
         return self.config.selected(mode, version)
+
+    def mlops_api(self) -> "K8sMlops":
+        """The release's MLOps API through a port-forward (the release is moved to a mode with a master first)."""
+        self.platform()
+        mode, version = self._release or ("standalone-submit", SPARK_VERSIONS[-1])
+        if mode not in MASTER_MODES:
+            mode = "standalone-submit"
+        self.install(mode, version)
+        return K8sMlops(f"http://{self.forward('mlops', 8000).address}", K8sSparkSite(self, mode, version))
 
     def spark(self, mode: str, version: str) -> SparkSite:
         self.install(mode, version)
@@ -356,3 +378,16 @@ def kubernetes_application_state(executor_phases: list[str]) -> str | None:
     if not executor_phases:
         return None
     return "RUNNING" if any(phase in ("Pending", "Running") for phase in executor_phases) else "FINISHED"
+
+
+class K8sMlops:
+    """The release's MLOps API as the training feature reaches it: by its Service, port-forwarded."""
+
+    def __init__(self, url: str, site: "K8sSparkSite") -> None:
+        self.url = url
+        self.spark_version = site.version
+        self._site = site
+
+    def application_state(self, app_id: str | None) -> str | None:
+        return self._site.application_state(app_id) if app_id else None
+
