@@ -1,14 +1,13 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
 the production deployment's throughput and failover gap, the last acceptance run's overhead ratio and Spark
-matrix total, and (with BENCH_SPARK=4.1.1) one matrix row per mode with the job's timeline of phases and the
-training workflow (environment build, the seed's script to FINISHED, model serving start and latency)."""
+matrix total, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
+row per mode with the job's timeline of phases."""
 
 from __future__ import annotations
 
 import json
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,14 +22,12 @@ from harness.matrix_grid import MATRIX_JSON, totals_text
 from harness.mlflow.api import MlflowApi
 from harness.production.clients import percentile, rest_logger, start_clients
 from harness.targets.local import LocalTarget
+from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
 from harness.workflow.checks import dataframe_split, sample_rows
-from harness.workflow.environments import ensure_environment
-from harness.workflow.models import ModelServer, register
-from harness.workflow.runner import Workflow
-from harness.workflow.submission import Submission
 from harness.world import unique_name
 
-SEED_SCRIPT = Path(__file__).resolve().parent.parent / "features" / "data" / "train_random_forest.py"
+DATA = Path(__file__).resolve().parent.parent / "features" / "data"
+SEED_SCRIPT, QUICK_SCRIPT = DATA / "train_random_forest.py", DATA / "logs_one_metric.py"
 REQUIREMENTS = ("scikit-learn",)
 
 CALLS = 30
@@ -102,35 +99,47 @@ def spark_rows(target: LocalTarget, version: str) -> None:
         console.print(job.timeline_text(), markup=False)
 
 
-def training_workflow(target: LocalTarget, version: str) -> None:
-    """Seed 004's figures: environment build cold and cached, submission to FINISHED, serving."""
-    api = MlflowApi(target.platform().mlflow_url)
-    site = target.spark("standalone-submit", version)
-    with tempfile.TemporaryDirectory() as scratch:
-        cold, cold_s = timed(lambda: ensure_environment(site.runtime, REQUIREMENTS, Path(scratch) / "envs"))
-        _, cached_s = timed(lambda: ensure_environment(site.runtime, REQUIREMENTS, Path(scratch) / "envs"))
-        console.print(f"training: job environment ({', '.join(REQUIREMENTS)}) built in {cold_s:.1f}s cold, "
-                      f"{cached_s * 1000:.0f} ms cached")
-        workflow = Workflow(lambda v: target.spark("standalone-submit", v), api, Path(scratch))
-        try:
-            job = workflow.submit(Submission(SEED_SCRIPT, REQUIREMENTS, unique_name("bench"), version))
-            state = workflow.runner_of(job).follow(job)
-            console.print(f"training: the seed's script went SUBMITTED -> {state} in "
-                          f"{job.timeline[-1].seconds:.1f}s (the seed's platform: 12 s)")
-            name = unique_name("bench-model")
-            api.set_model_alias(name, "champion", register(api.base_url, job.run_id, name))
-            server = ModelServer(cold, api.base_url, f"models:/{name}@champion", Path(scratch) / "serve.log")
-            body = dataframe_split(sample_rows(1))
-            started = time.perf_counter()
-            server.start()
-            server.invoke(body)
-            console.print(f"serving: mlflow models serve start to first prediction {time.perf_counter() - started:.1f}s")
-            latencies = [timed(lambda: server.invoke(body))[1] * 1000 for _ in range(100)]
-            console.print(f"serving: /invocations over 100 requests p50 {percentile(latencies, 0.5):.1f} ms, "
-                          f"p95 {percentile(latencies, 0.95):.1f} ms")
-            server.stop()
-        finally:
-            workflow.close()
+def mlops_api(target: LocalTarget) -> None:
+    """Seed 004's figures on the MLOps API's endpoints: latencies, the seed's script to completed (warm), and
+    20 uploads at once with 2 job slots."""
+    service, started_s = timed(target.mlops_api)
+    api = MlopsApi(service.url)
+    console.print(f"MLOps API: healthy {started_s:.1f}s after asked (its Spark {service.spark_version} included)")
+    experiment, model = unique_name("bench"), unique_name("bench-model")
+    seed = Upload(SEED_SCRIPT, experiment, REQUIREMENTS, model, 600)
+    api.follow(api.submit(seed), 900)  # warms the environment
+    job_id, submitted_s = timed(lambda: api.submit(seed))
+    job = api.follow(job_id, 900)
+    console.print(f"MLOps API: the seed's script uploaded -> {job.status} in "
+                  f"{(job.history[-1].at - job.history[0].at).total_seconds():.1f}s warm (the seed's platform: 12 s)")
+    quick = Upload(QUICK_SCRIPT, experiment)
+    started = time.perf_counter()
+    batch = [api.submit(quick) for _ in range(20)]
+    ended = [api.follow(job_id, 900) for job_id in batch]
+    console.print(f"MLOps API: 20 uploads at once with {api.status().body['job_store']['max_running_jobs']} job "
+                  f"slots: {sum(job.status == 'completed' for job in ended)} completed, "
+                  f"{sum(not job.ended for job in ended)} lost, in {time.perf_counter() - started:.0f}s; "
+                  f"most slots held at once {overlap_of_slots(ended)}")
+    for _ in range(200):
+        api.job(job_id)
+    for _ in range(100):
+        api.models()
+        api.status()
+    api.predict(model, dataframe_split(sample_rows(1)), version=job.model_version)  # starts the scoring server
+    for _ in range(100):
+        api.predict(model, dataframe_split(sample_rows(1)), version=job.model_version)
+    table = Table(title="MLOps API latencies (seed 004's figures and this issue's goals)")
+    for column in ("endpoint", "calls", "p50 ms", "p95 ms", "seed", "goal p95"):
+        table.add_column(column)
+    for endpoint, seed_figure, goal in (("POST /mlops/training/upload", "~200 ms", "20 ms"),
+                                        ("GET /mlops/training/jobs/{id}", "<50 ms", "5 ms"),
+                                        ("GET /mlops/models", "~100 ms", "20 ms"),
+                                        ("GET /mlops/status", "~35 s", "100 ms"),
+                                        ("POST /mlops/models/{name}/predict", "-", "-")):
+        samples = api.latencies_ms[endpoint][-200:]
+        table.add_row(endpoint, str(len(samples)), f"{percentile(samples, 0.5):.1f}",
+                      f"{percentile(samples, 0.95):.1f}", seed_figure, goal)
+    console.print(table)
 
 
 def production_deployment(target: LocalTarget) -> None:
@@ -191,9 +200,9 @@ def main() -> None:
         console.print(f"local platform (PostgreSQL, S3, MLflow) healthy in {elapsed:.1f}s")
         api_latencies(MlflowApi(target.platform().mlflow_url))
         production_deployment(target)
+        mlops_api(target)
         if os.environ.get("BENCH_SPARK"):
             spark_rows(target, os.environ["BENCH_SPARK"])
-            training_workflow(target, os.environ["BENCH_SPARK"])
     finally:
         target.close()
 

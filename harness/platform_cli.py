@@ -16,10 +16,12 @@ from harness.matrix import SPARK_VERSIONS, check_version
 from harness.progress import console
 from harness.stores.kept_data import KeptData
 from harness.system import tools
+from harness.system.ports import is_listening
 from harness.system.process import stop_on_interrupts
 from harness.targets.local import LocalTarget
 
 DEFAULT_DATA = tools.CACHE_DIR / "platform"
+MLOPS_PORT = 8000  # the seed's examples call localhost:8000; another free port when it is taken
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -57,6 +59,9 @@ def main(argv: list[str]) -> int:
         console.print(f"S3          {platform.s3_endpoint}  bucket {platform.bucket} (any key pair)")
         if version is not None:
             _print_spark(target, version)
+            if version == SPARK_VERSIONS[-1]:
+                mlops = target.mlops_api(port=MLOPS_PORT if not is_listening(MLOPS_PORT) else None)
+                console.print(f"MLOps API   {mlops.url}  (POST /mlops/training/upload, GET /mlops/status; README)")
         if os.environ.get("PRODUCTION"):
             stack = target.production_deployment()
             console.print(f"production  {stack.url}  user {stack.admin[0]} password {stack.admin[1]}  "

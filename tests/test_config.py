@@ -40,3 +40,10 @@ def test_selection_explains_what_is_left_out():
     assert config.selected("standalone-submit", "4.1.1") is None
     assert "Spark 3.5.7 not selected" in config.selected("standalone-submit", "3.5.7")
     assert "mode gpu not selected" in config.selected("gpu", "4.1.1")
+
+
+def test_the_mlops_image_is_a_repository_and_a_tag():
+    assert parse_userdata({"mlops_image": "registry.example:5000/mlops-api:4.1.1"}).mlops_image == \
+        "registry.example:5000/mlops-api:4.1.1"
+    with pytest.raises(ConfigError, match="is not <repository>:<tag>"):
+        parse_userdata({"mlops_image": "registry.example:5000/mlops-api"})

@@ -3,6 +3,7 @@ cluster gives one line that says what to do."""
 
 import subprocess
 import tempfile
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,12 +12,13 @@ from harness.config import RunConfig
 from harness.errors import ClusterUnreachable
 from harness.matrix import all_cells
 from harness.system.ports import free_port
-from harness.targets.k8s.target import helm_install_args
+from harness.targets.base import Target
+from harness.targets.k8s.target import helm_install_args, mlops_values
 
 
 @pytest.mark.parametrize("mode, version", all_cells())
 def test_the_install_command_line_is_accepted_by_helm(mode, version):
-    args = helm_install_args("spec", "spec-test", mode, version)
+    args = helm_install_args("spec", "spec-test", mode, version, "registry.example/mlops-api:4.1.1")
     assert args[:2] == ["upgrade", "--install"] and "--wait=watcher" in args
     # `upgrade --install` asks the cluster for the release history; `install --dry-run=client` checks the same
     # chart, values and flags offline.
@@ -58,3 +60,18 @@ current-context: dead
         K8sTarget(RunConfig(target="k8s"))
     assert "does not answer" in str(raised.value) and "\n" not in str(raised.value)
     assert list(private_tmp.iterdir()) == [], "a refused cluster left a temp dir"
+
+
+def test_the_mlops_api_goes_wherever_the_mode_has_a_master_with_the_runs_image():
+    assert mlops_values("iceberg", "registry.example:5000/team/mlops-api:4.1.1") == {
+        "mlops.enabled": "true", "mlops.image.repository": "registry.example:5000/team/mlops-api",
+        "mlops.image.tag": "4.1.1"}
+    assert mlops_values("k8s", "r/mlops-api:1") == {} and mlops_values("standalone-submit", None) == {}
+
+
+def test_without_the_mlops_image_the_training_feature_is_skipped_with_how_to_build_it():
+    cluster = SimpleNamespace(name="k8s", config=RunConfig(target="k8s"))
+    reason = Target.unmet_need(cluster, "mlops-api")  # type: ignore[arg-type]
+    assert reason and "services/mlops_api/Dockerfile" in reason and "-D mlops_image=" in reason
+    with_image = SimpleNamespace(name="k8s", config=RunConfig(target="k8s", mlops_image="r/mlops-api:4.1.1"))
+    assert Target.unmet_need(with_image, "mlops-api") is None  # type: ignore[arg-type]

@@ -93,3 +93,29 @@ def test_an_unknown_spark_version_is_one_line_and_starts_nothing(tmp_path):
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "9.9" in done.stderr and "3.5.7" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _readme_examples() -> str:
+    """The two Python examples of the README's MLOps API section (the seed's upload and follow), as one script."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## The MLOps API", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```python\n")[1:]
+    assert len(blocks) == 2, "the README's MLOps section should hold the seed's two examples"
+    return "\n".join(block.split("```", 1)[0] for block in blocks)
+
+
+def test_the_readmes_mlops_examples_work_as_written_against_make_platform(private_tmp, survivors, leak_marker,
+                                                                          tmp_path):
+    cli, printed = _start(tmp_path / "platform-data", "4.1.1", private_tmp, leak_marker)
+    try:
+        urls = [line.split()[2] for line in printed if line.startswith("MLOps API   http://")]
+        assert len(urls) == 1, printed
+        script = _readme_examples().replace("http://localhost:8000", urls[0])  # 8000 unless it was taken
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "SPEC_LEAK_MARKER": leak_marker})
+        assert done.returncode == 0, done.stderr
+        assert "Status: completed" in done.stdout and "Run ID: " in done.stdout, done.stdout
+    finally:
+        _ctrl_c(cli)
+    assert survivors(leak_marker) == []
+    assert list(private_tmp.iterdir()) == []

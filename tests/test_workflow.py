@@ -1,44 +1,18 @@
-"""harness/workflow: refusals before anything starts, environment keys, the seed run's expected contents."""
+"""harness/workflow: the seed run's expected contents, the client's reading of job histories, the bad uploads
+the feature names."""
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from harness.mlflow.api import Run
+from harness.workflow.api import Job, StateChange, Upload, overlap_of_slots
+from harness.workflow.bad_uploads import DEFECTS, bad_upload
 from harness.workflow.checks import SEED_METRICS, SEED_PARAMS, SEED_TAGS, dataframe_split, sample_rows, seed_run_problems
-from harness.workflow.environments import environment_key
-from harness.workflow.submission import Submission, SubmissionRefused
 
 DATA = Path(__file__).resolve().parent.parent / "features" / "data"
-SCRIPT = DATA / "train_random_forest.py"
-
-
-def _submission(**changes) -> Submission:
-    fields = {"script": SCRIPT, "requirements": ("scikit-learn",), "experiment": "e", "spark_version": "4.1.1",
-              "timeout_s": 600} | changes
-    return Submission(**fields)
-
-
-def test_a_good_submission_passes_its_checks():
-    assert _submission().checked().timeout_s == 600
-
-
-@pytest.mark.parametrize("changes, message", [
-    ({"timeout_s": 59}, "outside 60-3600s"), ({"timeout_s": 3601}, "outside 60-3600s"),
-    ({"script": DATA / "empty.py"}, "is empty"), ({"script": DATA / "not_utf8.py"}, "is not UTF-8"),
-    ({"script": DATA / "missing.py"}, "does not exist"), ({"spark_version": "3.4.0"}, "unknown Spark version"),
-    ({"experiment": " "}, "no experiment name"),
-])
-def test_bad_submissions_are_refused_with_one_line(changes, message):
-    with pytest.raises(SubmissionRefused, match=message) as refused:
-        _submission(**changes).checked()
-    assert "\n" not in str(refused.value)
-
-
-def test_environments_are_keyed_by_the_sorted_requirements_and_the_spark_version():
-    assert environment_key(("numpy", "scikit-learn"), "4.1.1") == environment_key(("scikit-learn", "numpy"), "4.1.1")
-    assert environment_key(("scikit-learn",), "4.1.1") != environment_key(("scikit-learn",), "3.5.7")
-    assert environment_key(("scikit-learn",), "4.1.1") != environment_key(("scikit-learn==1.5",), "4.1.1")
+T0 = datetime(2026, 12, 6, 9, 0, 0)
 
 
 def test_the_seed_run_must_hold_exactly_its_metrics_and_params_and_its_tags():
@@ -53,3 +27,38 @@ def test_sample_rows_have_the_seed_features_and_are_the_same_every_time():
     rows = sample_rows()
     assert rows["columns"] == [f"f{i}" for i in range(30)] and len(rows["data"]) == 10
     assert rows == sample_rows() and '"dataframe_split"' in dataframe_split(rows)
+
+
+def _job(*changes: tuple[str, str, int]) -> Job:
+    history = [StateChange(status, reason, T0 + timedelta(seconds=at)) for status, reason, at in changes]
+    return Job("j", history[-1].status, history[-1].reason, None, None, None, "", None, history, "")
+
+
+def _slot(start: int, end: int) -> Job:
+    return _job(("queued", "waiting for a free job slot", 0), ("queued", "building", start),
+                ("running", "on Spark", start + 1), ("completed", "done", end))
+
+
+def test_statuses_are_each_status_once_in_order():
+    assert _slot(0, 5).statuses() == ["queued", "running", "completed"]
+
+
+def test_a_job_holds_its_slot_from_its_first_state_after_the_wait_until_it_ends():
+    assert _slot(3, 9).slot_held() == (T0 + timedelta(seconds=3), T0 + timedelta(seconds=9))
+    assert _job(("queued", "waiting for a free job slot", 0), ("running", "x", 2)).slot_held()[1] is None
+
+
+def test_the_overlap_counts_slots_held_at_the_same_moment():
+    assert overlap_of_slots([_slot(0, 10), _slot(1, 5), _slot(5, 12)]) == 2  # the third took the second's slot
+    assert overlap_of_slots([_slot(0, 10), _slot(1, 5), _slot(2, 12)]) == 3
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_each_bad_upload_differs_from_the_good_one(defect):
+    good = Upload(DATA / "train_random_forest.py", "e", ("scikit-learn",))
+    assert bad_upload(defect, good, DATA) != good.body()
+
+
+def test_an_unknown_defect_names_the_known_ones():
+    with pytest.raises(KeyError, match="known: script content that is not base64"):
+        bad_upload("a script in Latin", Upload(DATA / "empty.py", "e"), DATA)

@@ -175,20 +175,21 @@ class LocalTarget(Target):
                 raise
         return self._production
 
-    def mlops_api(self) -> LocalMlopsService:
+    def mlops_api(self, port: int | None = None) -> LocalMlopsService:
         if not self._mlops:
-            self.new_mlops_replica()
+            self.new_mlops_replica(port=port)
         return self._mlops[0]
 
-    def new_mlops_replica(self, overrides: dict[str, str] | None = None,
-                          mlflow_url: str | None = None) -> LocalMlopsService:
+    def new_mlops_replica(self, overrides: dict[str, str] | None = None, mlflow_url: str | None = None,
+                          port: int | None = None) -> LocalMlopsService:
         """One more replica of the chart's MLOps API (on the platform's Spark and database, and its MLflow
         unless `mlflow_url` names another), started."""
         platform = self.platform()
         site = self.spark("standalone-submit", SPARK_VERSIONS[-1])
         assert self._spark is not None and self._database is not None
         self._spark.pin(site.version)
-        service = mlops_from_chart(site, self._database, mlflow_url or platform.mlflow_url, self.workdir, overrides)
+        service = mlops_from_chart(site, self._database, mlflow_url or platform.mlflow_url, self.workdir, overrides,
+                                   port)
         self._mlops.append(service)  # owned before it starts: close() stops it whatever happens
         with progress.step(f"starting the MLOps API on Spark {site.version}"):
             service.start()

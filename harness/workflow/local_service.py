@@ -123,13 +123,13 @@ class LoginPlatform:
 
 
 def mlops_from_chart(site: LocalSparkSite, database: Database, mlflow_url: str, workdir: Path,
-                     overrides: dict[str, str] | None = None) -> LocalMlopsService:
+                     overrides: dict[str, str] | None = None, port: int | None = None) -> LocalMlopsService:
     """The chart's MLOps container for `site`'s Spark version, with the local values, not yet started."""
     rendered = chart.render("standalone-submit", site.version, {"mlops.enabled": "true", **(overrides or {})})
     container = rendered.container("mlops", CONTAINER)
     folder = workdir / f"mlops-api-{secrets.token_hex(3)}"
     folder.mkdir(parents=True)
-    port = claim_port(None, "the MLOps API")
+    port = claim_port(port, "the MLOps API")
     local_values = {
         **service_values(database, {}), "MLOPS_MLFLOW_URL": mlflow_url, "MLFLOW_TRACKING_URI": mlflow_url,
         "MLOPS_SPARK_MASTER_URL": site.master_url, "MLOPS_SPARK_MASTER_WEBUI": site.cluster.webui_url,

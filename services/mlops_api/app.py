@@ -6,6 +6,7 @@ import hashlib
 import logging
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -27,6 +28,7 @@ from mlops_api.spark_master import SparkMaster
 from mlops_api.status import platform_status
 from mlops_api.store import JobStore
 
+LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookup")
 LOGIN_CACHE_S = 60  # as MLflow's own auth cache: a password is checked against MLflow once a minute
 log = logging.getLogger("mlops_api")
 
@@ -94,8 +96,13 @@ def create_app(settings: Settings) -> FastAPI:
             logins[key] = time.monotonic() + LOGIN_CACHE_S
         return credentials.username, credentials.password
 
+    clients: dict[tuple[str, str] | None, MlflowRest] = {}
+
     def mlflow_as(user: tuple[str, str] | None) -> MlflowRest:
-        return MlflowRest(settings.mlflow_url, user)
+        """One client (and its kept-alive connections) per caller."""
+        if user not in clients:
+            clients[user] = MlflowRest(settings.mlflow_url, user)
+        return clients[user]
 
     @app.exception_handler(BadInput)
     async def bad_input(_: Request, exc: BadInput) -> JSONResponse:
@@ -148,13 +155,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/mlops/models")
     def models(user: tuple[str, str] | None = Depends(caller)) -> dict[str, Any]:
         client = mlflow_as(user)
+        every_version = LOOKUPS.submit(client.model_versions)  # both at once: each is a round trip to MLflow
+        registered = client.registered_models()
         versions: dict[str, list[dict[str, Any]]] = {}
-        for version in client.model_versions():
+        for version in every_version.result():
             versions.setdefault(version["name"], []).append(
                 {"version": version["version"], "run_id": version.get("run_id", ""),
                  "status": version.get("status", ""), "aliases": version.get("aliases", [])})
         listed = []
-        for model in client.registered_models():
+        for model in registered:
             aliases = {entry["alias"]: entry["version"] for entry in model.get("aliases", [])}
             listed.append({"name": model["name"], "description": model.get("description", ""), "aliases": aliases,
                            "versions": sorted(versions.get(model["name"], []), key=lambda v: int(v["version"]))})

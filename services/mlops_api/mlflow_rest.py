@@ -37,7 +37,7 @@ class MlflowRest:
         return dict(response.json()) if response.content else {}
 
     def health(self, timeout: float) -> str:
-        return requests.get(f"{self.base_url}/health", timeout=timeout).text.strip()
+        return self.session.get(f"{self.base_url}/health", timeout=timeout).text.strip()
 
     def check_login(self) -> None:
         """A cheap call that MLflow's auth answers 401 for credentials it does not know."""

@@ -91,7 +91,7 @@ def _requirement(line: str) -> str:
     try:
         parsed = Requirement(text)
     except InvalidRequirement as exc:
-        raise BadInput(422, f"{refused}: {exc}") from None
+        raise BadInput(422, f"{refused}: {str(exc).splitlines()[0]}") from None  # packaging draws a caret below
     if parsed.url:
         raise BadInput(422, f"{refused}: URLs, paths and pip options are not accepted")
     return text
