@@ -119,14 +119,14 @@ def step_all_completed(context, count):
 def step_hold_cores(context):
     state = training(context)
     state.holder_id = submit(context, upload_of(context, "holds_the_cores.py"))
-    state.api.wait_for(state.holder_id, ("running",), 300)
+    state.api.wait_until(state.holder_id, "running", lambda job: job.status == "running", 300)
 
 
 @when('"{script}" is uploaded while those cores are held')
 def step_upload_while_held(context, script):
     state = training(context)
     state.job_id = submit(context, upload_of(context, script))
-    state.api.wait_for(state.job_id, ("queued",), 300, reason="WAITING")
+    state.api.wait_until(state.job_id, "listed by the Spark master", lambda job: job.spark_app_id is not None, 300)
 
 
 @then("the job is reported queued because the Spark master keeps its application WAITING")

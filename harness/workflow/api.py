@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -155,18 +155,17 @@ class MlopsApi:
         answer = self.call("GET", "/mlops/training/jobs", params={"limit": 500})
         return [Job.from_json(body) for body in answer.body]
 
-    def wait_for(self, job_id: str, statuses: tuple[str, ...], timeout: float, reason: str = "") -> Job:
-        """Poll until the job is in one of `statuses` (with `reason` in its reason, when given) or has ended."""
+    def wait_until(self, job_id: str, what: str, condition: Callable[[Job], bool], timeout: float) -> Job:
+        """Poll until `condition` holds for the job or it has ended; `what` names the condition in a timeout."""
         seen: list[Job] = []
 
         def reached() -> Job | None:
             job = self.job(job_id)
             seen.append(job)
-            matches = job.status in statuses and reason in job.reason
-            return job if matches or job.ended else None
+            return job if condition(job) or job.ended else None
 
         try:
-            return wait_for(reached, f"job {job_id} to be {'/'.join(statuses)}", timeout, POLL_S)
+            return wait_for(reached, f"job {job_id} to be {what}", timeout, POLL_S)
         except WaitTimeout as exc:
             last = seen[-1] if seen else None
             raise AssertionError(f"{exc}; last answer: {last.status if last else '-'} "
@@ -174,7 +173,7 @@ class MlopsApi:
                 from None
 
     def follow(self, job_id: str, timeout: float) -> Job:
-        return self.wait_for(job_id, ENDED, timeout)
+        return self.wait_until(job_id, "ended", lambda job: job.ended, timeout)
 
     def status(self) -> Answer:
         return self.call("GET", "/mlops/status")

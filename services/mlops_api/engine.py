@@ -194,25 +194,27 @@ class Engine:
                                     start_new_session=True)
 
     def _observe(self, job: dict[str, Any], mlflow: MlflowRest) -> dict[str, Any] | None:
-        """The master's record of the job's application; its id is recorded the first time it is seen."""
+        """The master's record of the job's application, recorded with the state it means: the application id
+        the first time it is seen (and tagged on the run), and WAITING as `queued`, RUNNING as `running`, in
+        one write, so that a reader never sees the id without the state."""
         try:
             app = self.master.application(app_name(job["job_id"]))
         except OSError:
             return None
-        if app and not job.get("app_id"):
-            job["app_id"] = str(app["id"])
-            self.store.update(job["job_id"], app_id=job["app_id"])
+        if app is None:
+            return None
+        fields: dict[str, Any] = {}
+        if not job.get("app_id"):
+            job["app_id"] = fields["app_id"] = str(app["id"])
             mlflow.set_tag(job["run_id"], "spark.app_id", job["app_id"])
-        return app
-
-    def _live_state(self, job: dict[str, Any], app: dict[str, Any] | None) -> None:
-        if app is None or app.get("state") not in ACTIVE:
-            return
-        if app["state"] == "RUNNING":
-            self.store.set_state(job["job_id"], "running", f"running on Spark as {app['id']}")
-        else:
+        if app.get("state") == "RUNNING":
+            self.store.set_state(job["job_id"], "running", f"running on Spark as {app['id']}", **fields)
+        elif app.get("state") in ACTIVE:
             self.store.set_state(job["job_id"], "queued", f"the Spark master keeps {app['id']} {app['state']}: "
-                                                          "no worker has the free cores it asks for")
+                                                          "no worker has the free cores it asks for", **fields)
+        elif fields:
+            self.store.update(job["job_id"], **fields)
+        return app
 
     def _follow_driver(self, job: dict[str, Any], process: subprocess.Popen[bytes], folder: Path,
                        mlflow: MlflowRest) -> None:
@@ -226,7 +228,7 @@ class Engine:
                 stop_group(process)
                 self._end(job, mlflow, "killed", stop_reason, tail(folder / "output.log"))
                 return
-            self._live_state(job, self._observe(job, mlflow))
+            self._observe(job, mlflow)
             if time.monotonic() - last_logs > 5:
                 self.store.update(job["job_id"], logs=tail(folder / "output.log"))
                 last_logs = time.monotonic()
@@ -308,5 +310,4 @@ class Engine:
                 self.master.kill(str(app["id"]))
                 self._end(job, mlflow, "killed", stop_reason, job["logs"])
                 return
-            self._live_state(job, app)
             time.sleep(POLL_S)
