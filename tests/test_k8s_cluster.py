@@ -3,8 +3,13 @@ test pins a defect found by reading the code against the client's source (issue 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import signal
 import socket
+import subprocess
+import threading
 import time
 from types import SimpleNamespace as NS
 from typing import Any
@@ -14,10 +19,14 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.spark.site import masked, run_logged
 from harness.targets.k8s import cluster as cluster_module
+from harness.targets.k8s import portforward as portforward_module
 from harness.targets.k8s import target as target_module
 from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
-from harness.targets.k8s.target import K8sSparkSite, K8sTarget, driver_requirements, driver_script
+from harness.system.process import _group_alive
+from harness.system.waiting import wait_for
+from harness.targets.k8s.target import (K8sSparkSite, K8sTarget, driver_requirements, driver_script, in_pod_job,
+                                        kill_group)
 
 
 def _pod(name: str, ready: bool = True, deleting: bool = False, uid: str = "u1", restarts: int = 0) -> NS:
@@ -33,17 +42,17 @@ class FakeCore:
         self.calls: list[tuple[Any, ...]] = []
         self.namespace_reads = 0
 
-    def list_namespaced_pod(self, namespace: str, label_selector: str = "") -> NS:
+    def list_namespaced_pod(self, namespace: str, label_selector: str = "", **kwargs: Any) -> NS:
         return NS(items=self.pods)
 
     def read_namespaced_pod_log(self, pod: str, namespace: str, **kwargs: Any) -> str:
         self.calls.append(("log", pod, kwargs["container"], kwargs["previous"]))
         return f"log of {pod}/{kwargs['container']}{' (previous)' if kwargs['previous'] else ''}"
 
-    def delete_namespace(self, namespace: str) -> None:
+    def delete_namespace(self, namespace: str, **kwargs: Any) -> None:
         self.calls.append(("delete_namespace", namespace))
 
-    def read_namespace(self, namespace: str) -> None:
+    def read_namespace(self, namespace: str, **kwargs: Any) -> None:
         self.namespace_reads += 1
         if self.namespace_reads >= 2:
             raise ApiException(status=404, reason="Not Found")
@@ -135,7 +144,7 @@ def test_the_namespace_is_deleted_and_awaited_with_ctrl_c_ignored():
     seen: list[object] = []
     original = core.read_namespace
 
-    def read(namespace: str) -> None:
+    def read(namespace: str, **kwargs: Any) -> None:
         seen.append(signal.getsignal(signal.SIGINT))
         original(namespace)
 
@@ -210,7 +219,7 @@ def test_driver_pods_get_the_runtimes_packages_and_the_images_pyspark():
 # 2: the driver advertises the pod's IP, so executors in other pods reach it whatever cluster DNS knows
 def test_an_in_pod_driver_advertises_the_pods_ip():
     script = driver_script(["A=1"], ["/opt/spark/bin/spark-submit", "--master", "k8s://x", "job.py"], "/tmp/p.pid")
-    assert 'export POD_IP SPARK_LOCAL_IP="$POD_IP"' in script
+    assert 'export POD_IP SPARK_LOCAL_IP="$POD_IP" SPARK_LOCAL_HOSTNAME="$POD_IP"' in script
     assert script.splitlines()[-1] == ('exec env A=1 /opt/spark/bin/spark-submit --conf "spark.driver.host=$POD_IP" '
                                        "--master k8s://x job.py")
     assert "echo $$ > /tmp/p.pid" in script
@@ -230,7 +239,7 @@ def test_a_timed_out_job_is_killed_in_the_pod_and_secrets_are_masked(tmp_path, m
     job = site._run_in_driver("python x", ["python3", "x.py", "--catalog-uri", "postgresql://u:s3cret@db/m"], 1,
                               ("s3cret",))
     assert "s3cret" not in " ".join(job.command)
-    assert execs and execs[-1][-1].startswith("kill -TERM -- -$(cat /tmp/spec-job-")
+    assert execs and execs[-1][-1].startswith('kill -TERM -"$(cat /tmp/spec-job-')
 
 
 def test_run_logged_keeps_only_the_masked_command(tmp_path):
@@ -242,7 +251,7 @@ def test_run_logged_keeps_only_the_masked_command(tmp_path):
 def test_gpu_rows_run_where_the_cluster_has_gpus_not_where_this_machine_has():
     target = object.__new__(K8sTarget)
     nodes = [NS(metadata=NS(name="cpu-node"), status=NS(allocatable={"cpu": "8"}))]
-    target.core = NS(list_node=lambda: NS(items=nodes))
+    target.core = NS(list_node=lambda **kwargs: NS(items=nodes))
     assert "no node of the cluster offers nvidia.com/gpu" in target.unmet_need("gpu")
     nodes.append(NS(metadata=NS(name="gpu-node"), status=NS(allocatable={"nvidia.com/gpu": "2"})))
     assert target.unmet_need("gpu") is None
@@ -262,3 +271,82 @@ def test_the_mlflow_project_is_run_from_where_the_site_keeps_the_jobs(monkeypatc
     site = NS(jobs_dir="/tmp/spec-jobs", run_python=lambda job, args, module: ran.append(args) or NS(returncode=0))
     training.run_mlflow_project(site, "1", {"alpha": "0.5"})  # type: ignore[arg-type]
     assert ran[0][1] == "/tmp/spec-jobs/mlflow_project"
+
+
+# Issue 23, items 3-5, on real processes and the images' shell (/bin/sh is dash here too)
+def test_a_python_driver_advertises_the_pods_ip_as_its_host_name(tmp_path):
+    """The MLflow project's driver is started from Python, not spark-submit: Spark takes SPARK_LOCAL_HOSTNAME
+    as its host name, which must be the pod's IP."""
+    script = driver_script([], ["python3", "-c", "import os; print(os.environ['SPARK_LOCAL_HOSTNAME'])"],
+                           str(tmp_path / "p.pid"))
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "POD_IP": "10.1.2.3", "SPARK_HOME": str(tmp_path)})
+    assert done.stdout.strip() == "10.1.2.3", done.stderr
+
+
+def test_the_in_pod_job_keeps_its_exit_status_when_exec_starts_it_as_a_group_leader():
+    """kubectl exec starts the command as a process group leader; there a bare setsid forks and returns 0."""
+    done = subprocess.run(in_pod_job("sleep 0.2; exit 3"), start_new_session=True, timeout=30)
+    assert done.returncode == 3
+
+
+def test_a_timed_out_job_is_stopped_whole_by_the_images_shell(tmp_path):
+    pid_file = tmp_path / "job.pid"
+    job = subprocess.Popen(in_pod_job(f"echo $$ > {pid_file}; sleep 60 & exec sleep 60"), start_new_session=True)
+    try:
+        wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), "the job's pid file", 10, 0.05)
+        group = int(pid_file.read_text())
+        subprocess.run(["/bin/sh", "-c", kill_group(str(pid_file))], check=True, timeout=10)
+        wait_for(lambda: not _group_alive(group), "the job's process group to stop", 10, 0.05)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)
+        job.wait(10)
+
+
+
+# Issue 23, item 6: every way an exec fails is an ExecFailed, and a timed-out one is stopped in the pod
+@pytest.mark.parametrize("session_or_error, words", [
+    (ApiException(status=0, reason="Handshake status 403 Forbidden"), "could not start: 0 Handshake status 403"),
+    (NS(code="exec: \"pip\": executable file not found in $PATH"), "no readable exit status (ValueError"),
+    (NS(code=None), "no readable exit status (TypeError"),
+])
+def test_every_exec_failure_is_an_exec_failed(monkeypatch, session_or_error, words):
+    def fake_stream(*args: Any, **kwargs: Any) -> FakeSession:
+        if isinstance(session_or_error, Exception):
+            raise session_or_error
+        return FakeSession("", session_or_error.code)
+
+    monkeypatch.setattr(cluster_module, "stream", fake_stream)
+    with pytest.raises(ExecFailed, match=re.escape(words)):
+        _cluster(FakeCore()).exec_in("p", ["pip", "install", "x"])
+
+
+def test_a_timed_out_exec_is_stopped_in_the_pod(monkeypatch):
+    commands: list[list[str]] = []
+
+    def fake_stream(*args: Any, command: list[str], **kwargs: Any) -> FakeSession:
+        commands.append(command)
+        return FakeSession("", 0) if len(commands) > 1 else FakeSession("", 0, runs_forever=True)
+
+    monkeypatch.setattr(cluster_module, "stream", fake_stream)
+    with pytest.raises(ExecFailed, match="stopped in the pod"):
+        _cluster(FakeCore()).exec_in("p", ["sleep", "1000"], timeout=0.2)
+    pid_file = commands[0][2].split("> ")[1].split(";")[0]
+    assert commands[0][-2:] == ["sleep", "1000"] and commands[1][-1] == f'kill -TERM "$(cat {pid_file})"'
+
+
+# Issue 23, item 7: a forward whose opening hangs gives up in time and refuses the connection
+def test_a_forward_that_hangs_while_opening_refuses_the_connection_in_time(monkeypatch):
+    monkeypatch.setattr(portforward_module, "OPEN_TIMEOUT_S", 0.3)
+    released = threading.Event()
+    forward = PortForward(FakeCore, "spec-test", lambda: "p", 5000)
+    monkeypatch.setattr(forward, "_open", lambda: released.wait(10) and (NS(close=lambda: None), None))
+    try:
+        with socket.create_connection(("127.0.0.1", forward.local_port), timeout=5) as conn:
+            conn.settimeout(5)
+            assert conn.recv(1) == b""
+        assert "did not open within 0.3s" in forward.errors[0]
+    finally:
+        released.set()
+        forward.close()

@@ -57,12 +57,44 @@ class PortForward:
         pod = self.pod_name()
         core = self.new_core()
         stream = portforward(core.connect_get_namespaced_pod_portforward, pod, self.namespace,
-                             ports=str(self.remote_port), _request_timeout=OPEN_TIMEOUT_S)
+                             ports=str(self.remote_port))
         return stream, stream.socket(self.remote_port)
+
+    def _open_in_time(self) -> tuple[Any, Any]:
+        """_open within OPEN_TIMEOUT_S: the client's portforward ignores _request_timeout and its websocket has
+        no timeout, so the opening runs in a thread of its own; a stream it opens after being given up on is
+        closed at once."""
+        lock = threading.Lock()
+        opened: list[tuple[Any, Any]] = []
+        failed: list[Exception] = []
+        given_up = threading.Event()
+
+        def attempt() -> None:
+            try:
+                result = self._open()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller below
+                failed.append(exc)
+                return
+            with lock:
+                if given_up.is_set():
+                    result[0].close()
+                else:
+                    opened.append(result)
+
+        opening = threading.Thread(target=attempt, name=f"open-{self.remote_port}", daemon=True)
+        opening.start()
+        opening.join(OPEN_TIMEOUT_S)
+        with lock:
+            if opened:
+                return opened[0]
+            given_up.set()
+        if failed:
+            raise failed[0]
+        raise TimeoutError(f"the forward to port {self.remote_port} did not open within {OPEN_TIMEOUT_S}s")
 
     def _pump(self, client: socket.socket) -> None:
         try:
-            stream, remote = self._open()
+            stream, remote = self._open_in_time()
         except Exception as exc:  # noqa: BLE001 - any failure to open is reported and refuses this connection
             self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
             client.close()

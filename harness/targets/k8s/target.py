@@ -30,7 +30,7 @@ from harness.config import RunConfig
 from harness.errors import ClusterUnreachable, SuiteError
 from harness.spark.jobs import JOBS_DIR
 from harness.matrix import SPARK_VERSIONS
-from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
+from harness.targets.k8s.cluster import API_TIMEOUT_S, Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
 from harness.spark.runtimes import ensure_runtime, requirements
 from harness.stores.postgres import fetch_all
@@ -39,6 +39,7 @@ from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite,
 from harness.targets.base import Platform, Target
 
 RELEASE = "spec"
+FORWARD_POD_WAIT_S = 30
 HELM_WAIT = "10m"
 REMOTE_JOBS = "/tmp/spec-jobs"
 REMOTE_PYLIB = "/tmp/spec-pylib"
@@ -56,16 +57,18 @@ def driver_requirements(version: str) -> list[str]:
 
 
 def driver_script(env: list[str], command: list[str], pid_file: str) -> str:
-    """The in-pod shell script of a job. The driver advertises the pod's IP (executors in other pods must reach
-    it by address: cluster DNS may not know the pod's name), `python` exists for MLflow projects, pyspark and
-    py4j come from the image, and the job's pid (it leads its own process group) goes to `pid_file` so that a
-    timeout can stop all of it."""
+    """The in-pod shell script of a job. Every driver advertises the pod's IP (executors in other pods must
+    reach it by address: cluster DNS may not know the pod's name): spark-submit by its conf, any other program
+    that starts a Spark session (the MLflow project's driver) by SPARK_LOCAL_HOSTNAME, which Spark takes as its
+    host name. `python` exists for MLflow projects, pyspark and py4j come from the image, and the job's pid (it
+    leads its own process group) goes to `pid_file` so that a timeout can stop all of it."""
     driver_host = ['"spark.driver.host=$POD_IP"'] if command and command[0].endswith("spark-submit") else []
     quoted = [shlex.quote(part) for part in [*env, *command]]
     split = len(env) + 1
     line = " ".join([*quoted[:split], *(["--conf", *driver_host] if driver_host else []), *quoted[split:]])
     return "\n".join([
-        'POD_IP="${POD_IP:-$(hostname -i | cut -d" " -f1)}"; export POD_IP SPARK_LOCAL_IP="$POD_IP"',
+        'POD_IP="${POD_IP:-$(hostname -i | cut -d" " -f1)}"',
+        'export POD_IP SPARK_LOCAL_IP="$POD_IP" SPARK_LOCAL_HOSTNAME="$POD_IP"',
         f'export PATH="{REMOTE_PYLIB}/bin:$PATH"',
         f'PYTHONPATH="{REMOTE_JOBS}:{REMOTE_PYLIB}:$SPARK_HOME/python:$(ls "$SPARK_HOME"/python/lib/py4j-*.zip)"',
         "export PYTHONPATH",
@@ -91,6 +94,19 @@ def helm_install_args(release: str, namespace: str, mode: str, version: str,
     return ["upgrade", "--install",
             *chart.template_args(mode, version, mlops_values(mode, mlops_image), release, namespace),
             "--wait=watcher", "--wait-for-jobs", "--timeout", HELM_WAIT]
+
+
+def in_pod_job(script: str) -> list[str]:
+    """The command `kubectl exec` runs for a job: its own session and process group (so that a timeout can stop
+    it whole), and its exit status kept. The exec'd shell already leads its process group, so a bare `setsid`
+    would fork, return 0 at once and lose the job's status: `-w` waits and passes the status on."""
+    return ["setsid", "-w", "sh", "-c", script]
+
+
+def kill_group(pid_file: str) -> str:
+    """Stop the process group whose leader's pid is in `pid_file`, in the images' /bin/sh (dash, which reads
+    the `--` of `kill -TERM -- -PGID` as a pid and kills nothing)."""
+    return f'kill -TERM -"$(cat {pid_file})"'
 
 
 class K8sTarget(Target):
@@ -135,7 +151,8 @@ class K8sTarget(Target):
         if self._release == (mode, version):
             return
         if not self._namespace_created:
-            self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)))
+            self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)),
+                                       _request_timeout=API_TIMEOUT_S)
             self._namespace_created = True
         with progress.step(f"helm upgrade --install {RELEASE} (mode {mode}, Spark {version}) in {self.namespace}"):
             done = self._helm(*helm_install_args(RELEASE, self.namespace, mode, version, self.config.mlops_image))
@@ -151,12 +168,14 @@ class K8sTarget(Target):
     def forward(self, component: str, port: int) -> PortForward:
         key = (component, port)
         if key not in self._forwards:
+            # A connection waits for a Ready pod as long as the forward waits to open, not the 5 minutes a
+            # release's start may take.
             self._forwards[key] = PortForward(self.cluster.new_core, self.namespace,
-                                              lambda: self.pod_of(component).name, port)
+                                              lambda: self.cluster.ready_pod(component, FORWARD_POD_WAIT_S).name, port)
         return self._forwards[key]
 
     def secret(self, name: str, key: str) -> str:
-        data = self.core.read_namespaced_secret(name, self.namespace).data
+        data = self.core.read_namespaced_secret(name, self.namespace, _request_timeout=API_TIMEOUT_S).data
         return base64.b64decode(data[key]).decode()
 
     def unmet_need(self, need: str) -> str | None:
@@ -165,7 +184,7 @@ class K8sTarget(Target):
         return super().unmet_need(need)
 
     def gpu_nodes(self) -> list[str]:
-        nodes = self.core.list_node().items
+        nodes = self.core.list_node(_request_timeout=API_TIMEOUT_S).items
         return [n.metadata.name for n in nodes if int((n.status.allocatable or {}).get(GPU_RESOURCE, "0")) > 0]
 
     # -- platform -----------------------------------------------------------------------------------
@@ -195,7 +214,7 @@ class K8sTarget(Target):
                                               dbname="mlflow", connect_timeout=30), sql, params)
 
         def server_args() -> list[str]:
-            pod = self.core.read_namespaced_pod(self.pod_of("mlflow").name, self.namespace)
+            pod = self.core.read_namespaced_pod(self.pod_of("mlflow").name, self.namespace, _request_timeout=API_TIMEOUT_S)
             container = next(c for c in pod.spec.containers if c.name == "mlflow")
             return list(container.args)
 
@@ -235,7 +254,7 @@ class K8sTarget(Target):
         for name, text in self.cluster.pod_logs().items():
             (folder / f"{name}.log").write_text(text)
             logs[name] = folder / f"{name}.log"
-        events = self.core.list_namespaced_event(self.namespace).items
+        events = self.core.list_namespaced_event(self.namespace, _request_timeout=API_TIMEOUT_S).items
         (folder / "events.log").write_text("\n".join(
             f"{e.last_timestamp} {e.type} {e.involved_object.kind}/{e.involved_object.name}: {e.reason} {e.message}"
             for e in events))
@@ -317,11 +336,11 @@ class K8sSparkSite(SparkSite):
         log.parent.mkdir(parents=True, exist_ok=True)
         pid_file = f"/tmp/spec-job-{uuid.uuid4().hex[:8]}.pid"
         kubectl = [str(tools.CACHE_DIR / "tools" / "kubectl"), "exec", "-n", self.target.namespace, pod.name, "--",
-                   "setsid", "sh", "-c", driver_script(self._remote_env(), command, pid_file)]
+                   *in_pod_job(driver_script(self._remote_env(), command, pid_file))]
         job = run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout, secrets=secrets)
         if job.returncode is None:  # timed out: kubectl is gone, the job in the pod is not
             with contextlib.suppress(ExecFailed):
-                self.target.cluster.exec_in(pod.name, ["sh", "-c", f"kill -TERM -- -$(cat {pid_file})"], timeout=30)
+                self.target.cluster.exec_in(pod.name, ["sh", "-c", kill_group(pid_file)], timeout=30)
         return job
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
@@ -352,7 +371,8 @@ class K8sSparkSite(SparkSite):
     def application_state(self, app_id: str) -> str | None:
         if self.mode in ("k8s", "connect-k8s"):
             pods = self.target.core.list_namespaced_pod(
-                self.target.namespace, label_selector=f"spark-app-selector={app_id},spark-role=executor").items
+                self.target.namespace, label_selector=f"spark-app-selector={app_id},spark-role=executor",
+                _request_timeout=API_TIMEOUT_S).items
             return kubernetes_application_state([pod.status.phase for pod in pods])
         state = requests.get(f"http://{self.target.forward('spark-master', 8080).address}/json/", timeout=10).json()
         for app in state.get("activeapps", []) + state.get("completedapps", []):
