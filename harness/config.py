@@ -42,6 +42,9 @@ def parse_userdata(userdata: Mapping[str, str]) -> RunConfig:
     gpu = userdata.get("gpu", "auto")
     if gpu not in GPU_CHOICES:
         raise ConfigError(f"unknown gpu setting '{gpu}'", f"use one of: {', '.join(GPU_CHOICES)}")
+    if gpu == "simulated" and userdata.get("target") == "k8s":
+        raise ConfigError("gpu=simulated runs on the local target only: on a cluster the GPU rows ask for real "
+                          "nvidia.com/gpu", "leave -D gpu out with -D target=k8s")
     port_text = userdata.get("mlflow_port")
     if port_text is not None and not (port_text.isdigit() and 0 < int(port_text) < 65536):
         raise ConfigError(f"mlflow_port '{port_text}' is not a port number", "give a number from 1 to 65535")

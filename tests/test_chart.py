@@ -9,6 +9,7 @@ import pytest
 from harness import chart
 from harness.chart.storage import buckets_created
 from harness.errors import SuiteError
+from harness.matrix import MODES
 
 
 def _deployment(container: dict, pod_extra: dict | None = None) -> dict:
@@ -108,3 +109,11 @@ def test_the_chart_migrates_in_a_locked_init_container_and_a_pod_without_it_is_c
     assert chart.migration_problems(rendered) == ["migrate-database does not take pg_advisory_lock first"]
     pod["initContainers"].remove(migration)
     assert chart.migration_problems(rendered)[0].startswith("the MLflow pod has no migrate-database init container")
+
+
+def test_the_readmes_cluster_sizes_are_what_the_chart_requests():
+    """Issue 23: the README said "about 6 GiB" while connect-standalone requests 9.25 GiB and 3.2 CPUs."""
+    readme = (chart.CHART_DIR.parents[1] / "README.md").read_text()
+    for mode in MODES:
+        memory, cpu = chart.requested(chart.render(mode, "4.1.1"))
+        assert f"| `{mode}` | {memory:.2f} GiB | {cpu:.2f} |" in readme, (mode, memory, cpu)

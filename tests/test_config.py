@@ -47,3 +47,8 @@ def test_the_mlops_image_is_a_repository_and_a_tag():
         "registry.example:5000/mlops-api:4.1.1"
     with pytest.raises(ConfigError, match="is not <repository>:<tag>"):
         parse_userdata({"mlops_image": "registry.example:5000/mlops-api"})
+
+
+def test_simulated_gpus_are_refused_with_a_cluster():
+    with pytest.raises(ConfigError, match="gpu=simulated runs on the local target only"):
+        parse_userdata({"target": "k8s", "gpu": "simulated"})

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from harness.config import RunConfig
+from harness.errors import SuiteError
 from harness.spark.site import masked, run_logged
 from harness.targets.k8s import cluster as cluster_module
 from harness.targets.k8s import portforward as portforward_module
@@ -167,6 +169,7 @@ def test_closing_the_target_deletes_the_namespace_without_waiting_for_helm(tmp_p
     core = FakeCore()
     target.namespace, target.cluster, target.core = "spec-test", _cluster(core), core
     target.workdir, target._forwards, target._namespace_created = tmp_path / "run", {}, True
+    target._namespace_given, target._release = False, ("standalone-submit", "4.1.1")
     target._restore_temp_dir = lambda: None
     target._helm = lambda *args: pytest.fail(f"helm {args} called during cleanup")  # type: ignore[method-assign]
     target.close()
@@ -350,3 +353,50 @@ def test_a_forward_that_hangs_while_opening_refuses_the_connection_in_time(monke
     finally:
         released.set()
         forward.close()
+
+
+# Issue 23, item 8: a namespace that -D namespace names and that exists is used and kept; the release goes
+def test_an_existing_named_namespace_is_used_kept_and_left_without_the_release(tmp_path):
+    calls: list[tuple[str, ...]] = []
+
+    def create_namespace(body: Any, **kwargs: Any) -> None:
+        raise ApiException(status=409, reason="AlreadyExists")
+
+    target = object.__new__(K8sTarget)
+    target.config, target.namespace = RunConfig(target="k8s", namespace="team-ml"), "team-ml"
+    target.core = NS(create_namespace=create_namespace, delete_collection_namespaced_persistent_volume_claim=(
+        lambda namespace, label_selector, **kwargs: calls.append(("delete pvcs", namespace, label_selector))))
+    target.cluster = NS(delete_namespace=lambda: calls.append(("delete namespace",)))
+    target._namespace_created, target._namespace_given, target._release = False, False, None
+    target._helm = lambda *args: calls.append(("helm", *args)) or NS(returncode=0, stderr="")  # type: ignore
+    target._forwards, target.workdir, target._restore_temp_dir = {}, tmp_path / "run", lambda: None
+    target.install("standalone-submit", "4.1.1")
+    target.close()
+    assert ("delete namespace",) not in calls
+    assert calls[-2][:3] == ("helm", "uninstall", "spec") and calls[-1] == (
+        "delete pvcs", "team-ml", "app.kubernetes.io/instance=spec")
+
+
+def test_a_namespace_that_cannot_be_made_says_what_to_do():
+    target = object.__new__(K8sTarget)
+    target.config, target.namespace = RunConfig(target="k8s"), "spec-1234"
+    target.core = NS(create_namespace=lambda body, **kwargs: (_ for _ in ()).throw(
+        ApiException(status=403, reason="Forbidden")))
+    with pytest.raises(SuiteError, match="could not be created: 403 Forbidden"):
+        target._claim_namespace()
+
+
+def test_spark_35_connect_rows_are_skipped_on_a_cluster_with_the_reason():
+    target = object.__new__(K8sTarget)
+    target.config = RunConfig(target="k8s")
+    assert "pyspark.ml over Connect came with Spark 4.0" in target.skip_reason("connect-k8s", "3.5.8")
+    assert target.skip_reason("connect-k8s", "4.1.1") is None and target.skip_reason("k8s", "3.5.7") is None
+
+
+def test_inside_a_cluster_without_a_kubeconfig_the_pods_service_account_is_used(monkeypatch, tmp_path):
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    used: list[str] = []
+    monkeypatch.setattr(target_module.config, "load_incluster_config", lambda: used.append("in-cluster"))
+    assert target_module.load_cluster_config() == "in-cluster service account" and used == ["in-cluster"]

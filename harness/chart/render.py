@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,3 +254,23 @@ def containers_of(rendered: Rendered, component_prefix: str) -> list[dict[str, A
 def gpu_requests(rendered: Rendered, resource: str = "nvidia.com/gpu") -> list[str]:
     return [f"{name} container {c['name']}" for name, pod in rendered.pods() for c in pod.get("containers", [])
             if resource in c.get("resources", {}).get("limits", {})]
+
+
+_MEMORY_UNITS = {"Ki": 1 / 1024 ** 2, "Mi": 1 / 1024, "Gi": 1.0, "": 1 / 1024 ** 3}
+
+
+def requested(rendered: Rendered) -> tuple[float, float]:
+    """(GiB of memory, CPUs) the long-running pods of a render request together (replicas counted; Jobs, hooks
+    and the executors Spark starts on Kubernetes are not in the render)."""
+    memory = cpu = 0.0
+    for doc in rendered.docs:
+        if doc["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        for container in pod_spec(doc)["containers"]:
+            requests = container.get("resources", {}).get("requests", {})
+            amount, unit = re.fullmatch(r"([\d.]+)([KMG]i)?", str(requests.get("memory", "0"))).groups()  # type: ignore[union-attr]
+            cores = str(requests.get("cpu", "0"))
+            replicas = int(doc["spec"].get("replicas", 1))
+            memory += replicas * float(amount) * _MEMORY_UNITS[unit or ""]
+            cpu += replicas * (float(cores[:-1]) / 1000 if cores.endswith("m") else float(cores))
+    return memory, cpu

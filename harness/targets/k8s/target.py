@@ -21,6 +21,7 @@ import boto3
 import psycopg2
 import requests
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from harness import chart, progress
@@ -109,6 +110,18 @@ def kill_group(pid_file: str) -> str:
     return f'kill -TERM -"$(cat {pid_file})"'
 
 
+def load_cluster_config() -> str:
+    """KUBECONFIG (read now: the client reads it once, at import), else ~/.kube/config, else the pod's own
+    service account when the suite runs inside the cluster (a CI job in a pod); which one it took."""
+    kubeconfig = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    if not os.environ.get("KUBECONFIG") and not os.path.exists(kubeconfig) \
+            and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        config.load_incluster_config()
+        return "in-cluster service account"
+    config.load_kube_config(config_file=kubeconfig)
+    return kubeconfig
+
+
 class K8sTarget(Target):
     name = "k8s"
 
@@ -121,6 +134,7 @@ class K8sTarget(Target):
         self.workdir = Path(tempfile.mkdtemp(prefix="spark-mlflow-spec-"))
         self._restore_temp_dir = redirect_temp_dir(self.workdir / "tmp")
         self._namespace_created = False
+        self._namespace_given = False  # -D namespace named one that exists: kept, only the release goes
         self._release: tuple[str, str] | None = None
         self._forwards: dict[tuple[str, int], PortForward] = {}
         self.prepared_drivers: set[str] = set()  # pod UIDs: a StatefulSet pod recreated by an upgrade has a new one
@@ -129,8 +143,7 @@ class K8sTarget(Target):
     @staticmethod
     def _connect() -> Callable[[], Any]:
         try:
-            # Read KUBECONFIG now: the client reads it once, at import.
-            config.load_kube_config(config_file=os.environ.get("KUBECONFIG", "~/.kube/config"))
+            load_cluster_config()
         except (ConfigException, FileNotFoundError, TypeError) as exc:
             raise ClusterUnreachable(f"no Kubernetes cluster is configured ({exc})",
                                      "point KUBECONFIG at a cluster, or use the local target (-D target=local)")
@@ -150,10 +163,8 @@ class K8sTarget(Target):
         """The release in `mode` with Spark `version`; an upgrade when the run already installed another."""
         if self._release == (mode, version):
             return
-        if not self._namespace_created:
-            self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)),
-                                       _request_timeout=API_TIMEOUT_S)
-            self._namespace_created = True
+        if not (self._namespace_created or self._namespace_given):
+            self._claim_namespace()
         with progress.step(f"helm upgrade --install {RELEASE} (mode {mode}, Spark {version}) in {self.namespace}"):
             done = self._helm(*helm_install_args(RELEASE, self.namespace, mode, version, self.config.mlops_image))
             if done.returncode != 0:
@@ -161,6 +172,19 @@ class K8sTarget(Target):
                                  f"see the events attached to the report (namespace {self.namespace})")
         self._release = (mode, version)
         self._close_forwards(SPARK_COMPONENTS)
+
+    def _claim_namespace(self) -> None:
+        """A fresh namespace, deleted at the end; or the one -D namespace names when it exists already, which is
+        kept (the run uninstalls its release and the volumes the release claimed)."""
+        try:
+            self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)),
+                                       _request_timeout=API_TIMEOUT_S)
+            self._namespace_created = True
+        except ApiException as exc:
+            if exc.status != 409 or not self.config.namespace:
+                raise SuiteError(f"namespace {self.namespace} could not be created: {exc.status} {exc.reason}",
+                                 "this user needs to create namespaces, or name an existing one with -D namespace")
+            self._namespace_given = True
 
     def pod_of(self, component: str) -> PodRef:
         return self.cluster.ready_pod(component)
@@ -229,6 +253,9 @@ class K8sTarget(Target):
                         backend_query=backend_query, server_args=server_args, worker_processes=worker_processes)
 
     def skip_reason(self, mode: str, version: str) -> str | None:
+        if mode.startswith("connect-") and version.startswith("3.5."):
+            return (f"Spark {version}'s Connect has no ML (pyspark.ml over Connect came with Spark 4.0), and the "
+                    "row trains with pyspark.ml: run the Connect rows on Spark 4.1")
         return self.config.selected(mode, version)
 
     def mlops_api(self) -> "K8sMlops":
@@ -286,6 +313,13 @@ class K8sTarget(Target):
                 progress.console.print(f"[bold red]namespace {self.namespace} is still being deleted[/]: "
                                        f"check it with kubectl get namespace {self.namespace}", markup=True)
             self._namespace_created = False
+        if self._namespace_given and self._release is not None:
+            with progress.step(f"uninstalling release {RELEASE} and its volume claims from {self.namespace}"):
+                self._helm("uninstall", RELEASE, "--namespace", self.namespace, "--wait=false")
+                self.core.delete_collection_namespaced_persistent_volume_claim(
+                    self.namespace, label_selector=f"app.kubernetes.io/instance={RELEASE}",
+                    _request_timeout=API_TIMEOUT_S)
+            self._release = None
         self._restore_temp_dir()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
