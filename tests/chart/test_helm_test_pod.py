@@ -24,3 +24,13 @@ def test_with_auth_the_test_pod_signs_in_with_the_admin_password_from_its_secret
 
 def test_the_test_pod_can_be_left_out():
     assert chart.render("standalone-submit", "4.1.1", {"tests.enabled": "false"}).of_kind("Pod") == []
+
+
+def test_the_test_pod_reads_the_admin_password_under_the_key_the_values_name():
+    """Issue 23: it read `admin-password` whatever existingSecretKeys.adminPassword said."""
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.auth.enabled": "true", "mlflow.auth.existingSecret": "team-mlflow",
+        "mlflow.auth.existingSecretKeys.adminPassword": "mlflow-admin"})
+    pod = next(doc for doc in rendered.of_kind("Pod") if doc["metadata"]["name"].endswith("-test-mlflow"))
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["MLFLOW_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "team-mlflow", "key": "mlflow-admin"}

@@ -1,6 +1,11 @@
 """spark/_pod.tpl: what every Spark pod shares: the init container that completes spark-defaults.conf from
 Secrets, the environment (MLflow's address under its prefix, extraEnv) and the volumes (extraVolumes)."""
 
+import subprocess
+from pathlib import Path
+
+import pytest
+
 from harness import chart
 
 SPARK_CONTAINERS = (("spark-master", "master"), ("spark-worker", "worker"), ("spark-connect", "connect"))
@@ -32,9 +37,37 @@ def test_spark_pods_track_into_mlflow_under_its_prefix():
     assert "MLFLOW_TRACKING_URI" not in chart.env_values(alone.container("spark-master", "master"))
 
 
-def test_only_iceberg_pods_append_the_catalog_password_from_its_secret():
+def _run_spark_conf(init: dict, env: dict[str, str], tmp_path: Path) -> str:
+    """The init container's script run by /bin/sh (dash, as in the image) on folders of the test."""
+    (tmp_path / "defaults").mkdir()
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "defaults" / "spark-defaults.conf").write_text("spark.master spark://m:7077\n")
+    script = init["args"][0].replace("/etc/spark/defaults", str(tmp_path / "defaults")).replace(
+        "/etc/spark/conf", str(tmp_path / "conf"))
+    subprocess.run(["/bin/sh", "-c", script], env={"PATH": "/usr/bin:/bin", **env}, check=True, timeout=30,
+                   cwd=tmp_path)
+    return (tmp_path / "conf" / "spark-defaults.conf").read_text()
+
+
+def test_only_iceberg_pods_append_the_catalog_password_from_its_secret_as_data(tmp_path):
+    """Issue 23: `$(MLFLOW_DB_PASSWORD)` was expanded into the script's text by the kubelet, so a password with
+    a quote, `$`, a backtick or a backslash broke it or ran as code."""
     init = chart.render("iceberg", "4.1.1").container("spark-master", "spark-conf")
-    assert "spark.sql.catalog.lakehouse.jdbc.password $(MLFLOW_DB_PASSWORD)" in init["args"][0]
+    assert "$(MLFLOW_DB_PASSWORD)" not in init["args"][0]
     assert "MLFLOW_DB_PASSWORD" in {e["name"] for e in init["env"]}
+    hostile = 'p"w$(touch pwned)`touch pwned2`\\n$HOME\'x'
+    conf = _run_spark_conf(init, {"MLFLOW_DB_PASSWORD": hostile}, tmp_path)
+    assert conf.splitlines()[-1] == f"spark.sql.catalog.lakehouse.jdbc.password {hostile}"
+    assert not list(tmp_path.glob("pwned*"))
     plain = chart.render("standalone-submit", "4.1.1").container("spark-master", "spark-conf")
     assert "password" not in plain["args"][0] and "env" not in plain
+
+
+@pytest.mark.parametrize("mode, component, name", [("k8s", "spark-client", "spark-conf"),
+                                                   ("connect-k8s", "spark-connect", "spark-conf")])
+def test_drivers_on_kubernetes_name_their_pod_so_executors_are_owned_by_it(mode, component, name, tmp_path):
+    """Issue 23: without spark.kubernetes.driver.pod.name executors and their ConfigMaps outlived a dead driver."""
+    init = chart.render(mode, "4.1.1").container(component, name)
+    assert {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in init["env"]
+    conf = _run_spark_conf(init, {"POD_NAME": "spec-spark-client-7d9f-x2"}, tmp_path)
+    assert conf.splitlines()[-1] == "spark.kubernetes.driver.pod.name spec-spark-client-7d9f-x2"

@@ -49,3 +49,9 @@ def test_the_schema_declares_every_default_value_so_only_typos_are_refused():
     walk(schema, yaml.safe_load((chart.CHART_DIR / "values.yaml").read_text()), "")
     assert missing == []
     assert schema["additionalProperties"] is False and schema["properties"]["mlflow"]["additionalProperties"] is False
+
+
+def test_an_umbrella_charts_global_values_are_accepted():
+    """Issue 23: the strict root refused `global`, which Helm passes to every dependency of an umbrella chart."""
+    rendered = chart.render("standalone-submit", "4.1.1", {"global.imageRegistry": "registry.example"})
+    assert rendered.workload("mlflow")

@@ -9,11 +9,23 @@
     - |
       cp /etc/spark/defaults/spark-defaults.conf /etc/spark/conf/spark-defaults.conf
       {{- if eq .Values.mode "iceberg" }}
-      echo "spark.sql.catalog.{{ .Values.spark.iceberg.catalogName }}.jdbc.password $(MLFLOW_DB_PASSWORD)" >> /etc/spark/conf/spark-defaults.conf
+      # The password reaches the shell as a variable, never as script text: any character in it stays data.
+      printf 'spark.sql.catalog.{{ .Values.spark.iceberg.catalogName }}.jdbc.password %s\n' "$MLFLOW_DB_PASSWORD" >> /etc/spark/conf/spark-defaults.conf
       {{- end }}
-  {{- if eq .Values.mode "iceberg" }}
+      {{- if include "spark-standalone.kubernetesScheduler" . }}
+      # Executors and their ConfigMaps are owned by the driver's pod, so they go when it goes.
+      printf 'spark.kubernetes.driver.pod.name %s\n' "$POD_NAME" >> /etc/spark/conf/spark-defaults.conf
+      {{- end }}
+  {{- if or (eq .Values.mode "iceberg") (include "spark-standalone.kubernetesScheduler" .) }}
   env:
+    {{- if eq .Values.mode "iceberg" }}
     {{- include "spark-standalone.dbEnv" . | nindent 4 }}
+    {{- end }}
+    {{- if include "spark-standalone.kubernetesScheduler" . }}
+    - name: POD_NAME
+      valueFrom:
+        fieldRef: {fieldPath: metadata.name}
+    {{- end }}
   {{- end }}
   securityContext:
     {{- include "spark-standalone.containerSecurityContext" . | nindent 4 }}
