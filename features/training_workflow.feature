@@ -25,10 +25,10 @@ Feature: A data scientist's training script goes from upload to served predictio
       And the job registered the run's model as version 1 of the scenario's model name
 
     Scenario: More uploads than job slots wait queued in order and all complete
-      When 3 uploads of "logs_one_metric.py" arrive together
+      When 4 uploads of "logs_one_metric.py" arrive together
       Then no more jobs held a slot at once than the platform's limit of 2
-      And the last upload waited queued for a free job slot until an earlier job ended
-      And all 3 jobs completed
+      And the jobs took their slots in the order they were uploaded, those past the limit after an earlier job ended
+      And all 4 jobs completed
 
     Scenario: A job stays queued while the Spark master keeps its application waiting for cores
       Given a job that holds every core of the workers

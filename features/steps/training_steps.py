@@ -6,7 +6,7 @@ import dataclasses
 from behave import given, then, when
 
 from harness.workflow import checks
-from harness.workflow.api import overlap_of_slots
+from harness.workflow.api import SLOT_WAIT, overlap_of_slots
 from harness.workflow.bad_uploads import bad_upload
 from harness.world import unique_name
 from support.reporting import attach_json, attach_text
@@ -101,12 +101,15 @@ def step_slot_limit(context, limit):
     assert overlap_of_slots(jobs) <= limit, [job.history for job in jobs]
 
 
-@then("the last upload waited queued for a free job slot until an earlier job ended")
-def step_last_waited(context):
+@then("the jobs took their slots in the order they were uploaded, those past the limit after an earlier job ended")
+def step_slots_in_order(context):
     jobs = [training(context).api.job(job_id) for job_id in training(context).job_ids]
-    taken, _ = jobs[-1].slot_held()
-    first_end = min(job.slot_held()[1] for job in jobs[:-1])
-    assert jobs[-1].history[0].reason == "waiting for a free job slot" and taken >= first_end, jobs[-1].history
+    limit = training(context).api.status().body["job_store"]["max_running_jobs"]
+    taken = [job.slot_held()[0] for job in jobs]
+    assert taken == sorted(taken), [(job.job_id, job.history) for job in jobs]
+    for index, job in enumerate(jobs[limit:], start=limit):
+        first_end = min(earlier.slot_held()[1] for earlier in jobs[:index])
+        assert job.history[0].reason == SLOT_WAIT and taken[index] >= first_end, job.history
 
 
 @then("all {count:d} jobs completed")

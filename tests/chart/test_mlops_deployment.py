@@ -65,6 +65,7 @@ def test_the_pod_is_restricted_with_a_read_only_root_and_writable_emptydirs_only
     pod = rendered.pod_of("mlops")
     assert pod["securityContext"]["runAsUser"] == 185 and pod["automountServiceAccountToken"] is False
     assert chart.writable_mounts(pod, "mlops-api") == {"/opt/spark/work": "emptyDir", "/tmp": "emptyDir",
+                                                       "/opt/spark/work-dir": "emptyDir",
                                                        "/opt/mlops/environments": "emptyDir",
                                                        "/opt/mlops/jobs": "emptyDir"}
     assert [c["name"] for c in pod["initContainers"]] == ["wait-for-database", "spark-conf"]

@@ -38,8 +38,9 @@ def test_extra_conf_lands_in_spark_defaults():
 def test_executors_on_kubernetes_get_a_writable_tmp_and_no_token():
     template = chart.render("k8s", "4.1.1").executor_pod_template()["spec"]
     assert template["automountServiceAccountToken"] is False
-    assert template["containers"][0]["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
-    assert template["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+    assert template["containers"][0]["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"},
+                                                         {"name": "work-dir", "mountPath": "/opt/spark/work-dir"}]
+    assert template["volumes"] == [{"name": "tmp", "emptyDir": {}}, {"name": "work-dir", "emptyDir": {}}]
     assert "executor-pod.yaml" not in chart.render("standalone-submit", "4.1.1").named("ConfigMap", "-spark-conf")["data"]
 
 

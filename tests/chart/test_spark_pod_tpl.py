@@ -71,3 +71,19 @@ def test_drivers_on_kubernetes_name_their_pod_so_executors_are_owned_by_it(mode,
     assert {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in init["env"]
     conf = _run_spark_conf(init, {"POD_NAME": "spec-spark-client-7d9f-x2"}, tmp_path)
     assert conf.splitlines()[-1] == "spark.kubernetes.driver.pod.name spec-spark-client-7d9f-x2"
+
+
+@pytest.mark.parametrize("mode", ["connect-standalone", "k8s", "connect-k8s"])
+def test_every_spark_container_and_executor_can_write_the_images_working_directory(mode):
+    """Issue 23: the image's WORKDIR /opt/spark/work-dir was read-only under readOnlyRootFilesystem, so
+    SparkFiles, Connect's artifacts and a relative spark-warehouse failed."""
+    rendered = chart.render(mode, "4.1.1")
+    pods = [(name, pod) for name, pod in rendered.pods() if any(
+        c.get("image", "").startswith("apache/spark") for c in pod["containers"])]
+    assert pods
+    for name, pod in pods:
+        for container in pod["containers"]:
+            assert chart.writable_mounts(pod, container["name"]).get("/opt/spark/work-dir") == "emptyDir", name
+    if mode in chart.RBAC_MODES:
+        executor = rendered.executor_pod_template()["spec"]
+        assert chart.writable_mounts(executor, "spark-kubernetes-executor")["/opt/spark/work-dir"] == "emptyDir"

@@ -61,6 +61,8 @@
 {{- define "spark-standalone.sparkVolumeMounts" -}}
 - {name: spark-conf, mountPath: /etc/spark/conf, readOnly: true}
 - {name: work, mountPath: /opt/spark/work}
+# The image's WORKDIR: SparkFiles, Connect's artifacts and a relative spark-warehouse land here.
+- {name: work-dir, mountPath: /opt/spark/work-dir}
 - {name: tmp, mountPath: /tmp}
 {{- if include "spark-standalone.kubernetesScheduler" . }}
 - {name: spark-templates, mountPath: /etc/spark/templates, readOnly: true}
@@ -84,6 +86,8 @@
 - name: spark-conf
   emptyDir: {medium: Memory}
 - name: work
+  emptyDir: {}
+- name: work-dir
   emptyDir: {}
 - name: tmp
   emptyDir: {}
