@@ -82,4 +82,6 @@ def test_the_connect_server_binds_loopback_on_its_own_port_and_shares_the_cluste
                                              "127.0.0.1", 15999)
     assert "spark.connect.grpc.binding.port=15999" in args and "spark-internal" in args
     assert args[:2] == ["--master", LOCAL.master_url] and "spark.cores.max=1" in args
-    assert {t.setting for t in translations} >= {"spark.connect.grpc.binding.port", "spark.cores.max"}
+    assert {t.setting for t in translations} >= {"spark.connect.grpc.binding.port", "spark.cores.max",
+                                                 "spark.driver.host"}
+    assert "spark.driver.host=127.0.0.1" in args and "spark.driver.host=$(POD_IP)" not in args

@@ -192,6 +192,10 @@ def connect_server_args(rendered: Rendered, master_url: str, host: str, port: in
             args[index] = f"spark.connect.grpc.binding.port={port}"
             translations.append(Translation("spark.connect.grpc.binding.port", arg.split("=", 1)[1], str(port),
                                             "a free loopback port"))
+        elif arg.startswith("spark.driver.host="):
+            args[index] = f"spark.driver.host={host}"
+            translations.append(Translation("spark.driver.host", arg.split("=", 1)[1], host,
+                                            "the pod's address is this machine's loopback here"))
     extra = ["--master", master_url, "--conf", f"spark.connect.grpc.binding.address={host}",
              "--conf", "spark.cores.max=1"]
     translations += [

@@ -27,3 +27,21 @@ def test_the_connect_server_listens_where_its_values_say_and_tracks_into_mlflow(
     assert connect["args"][connect["args"].index("--driver-memory") + 1] == "3g"
     assert chart.env_values(connect)["MLFLOW_TRACKING_URI"] == "http://spec-spark-standalone-mlflow:5000"
     assert chart.render("standalone-submit", "4.1.1").workload_components().isdisjoint({"spark-connect"})
+
+
+def test_a_connect_driver_on_kubernetes_binds_before_its_name_resolves_and_runs_alone():
+    """Issue 23: spark.driver.host named the headless Service with no bind address, which fell back to that
+    name, unresolvable until the pod was Ready: the server could not bind."""
+    rendered = chart.render("connect-k8s", "4.1.1")
+    args = rendered.container("spark-connect", "connect")["args"]
+    assert "spark.driver.bindAddress=0.0.0.0" in args
+    assert rendered.named("Service", "-connect")["spec"]["publishNotReadyAddresses"] is True
+    assert rendered.workload("spark-connect")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_a_connect_driver_beside_a_standalone_master_advertises_its_pods_address():
+    """Issue 23: it advertised the pod's host name, which the worker pods cannot resolve."""
+    container = chart.render("connect-standalone", "4.1.1").container("spark-connect", "connect")
+    assert "spark.driver.host=$(POD_IP)" in container["args"]
+    names = [e["name"] for e in container["env"]]
+    assert names[0] == "POD_IP" and container["env"][0]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
