@@ -61,4 +61,4 @@ def test_each_bad_upload_differs_from_the_good_one(defect):
 
 def test_an_unknown_defect_names_the_known_ones():
     with pytest.raises(KeyError, match="known: script content that is not base64"):
-        bad_upload("a script in Latin", Upload(DATA / "empty.py", "e"), DATA)
+        bad_upload("a script in Latin", Upload(DATA / "logs_one_metric.py", "e"), DATA)

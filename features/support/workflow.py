@@ -49,6 +49,7 @@ def training(context: Any) -> Training:
 
 def start_training(context: Any, service: Any, auth: tuple[str, str] | None = None) -> Training:
     context.training = Training(MlopsApi(service.url, auth), service, unique_name("model"))
+    attach_text("MLOps API settings: chart -> this target", service.settings_report())
     context.add_cleanup(_cancel_unfinished, context.training)
     return context.training
 

@@ -64,6 +64,10 @@ class LocalMlopsService:
     def spark_version(self) -> str:
         return self.site.version
 
+    def settings_report(self) -> str:
+        """How this replica's container differs from the chart's, for the report."""
+        return "\n".join(f"{names}: {how}" for names, how in TRANSLATED.items())
+
     def application_state(self, app_id: str | None) -> str | None:
         """What the platform's Spark master says of an application."""
         return self.site.application_state(app_id) if app_id else None

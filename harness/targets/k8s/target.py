@@ -442,6 +442,9 @@ class K8sMlops:
         self.spark_version = site.version
         self._site = site
 
+    def settings_report(self) -> str:
+        return "the chart's MLOps API container runs unchanged on the cluster"
+
     def application_state(self, app_id: str | None) -> str | None:
         return self._site.application_state(app_id) if app_id else None
 
