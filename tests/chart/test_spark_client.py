@@ -15,3 +15,10 @@ def test_the_client_drives_spark_from_its_pod_ip():
 
 def test_only_k8s_mode_has_a_client_pod():
     assert "spark-client" not in chart.render("connect-k8s", "4.1.1").workload_components()
+
+
+def test_the_client_pods_resources_follow_the_values():
+    """Issue 23: they were fixed in the template, so a larger driver could not be given room."""
+    container = chart.render("k8s", "4.1.1", {"spark.client.resources.limits.memory": "4Gi"}).container(
+        "spark-client", "client")
+    assert container["resources"]["limits"] == {"memory": "4Gi"}

@@ -257,3 +257,16 @@ affinity:
 {{- define "spark-standalone.mlopsImage" -}}
 {{- include "spark-standalone.image" (dict "repository" .Values.mlops.image.repository "tag" (.Values.mlops.image.tag | default .Values.spark.version)) }}
 {{- end }}
+
+{{/* A memory size in MiB, from Spark's (512m, 2g) or Kubernetes' (1536Mi, 3Gi) spelling; k/m/g/t and their
+     -i forms are all read as powers of 1024, which is what both mean for these checks. */}}
+{{- define "spark-standalone.mebibytes" -}}
+{{- $text := toString . }}
+{{- $number := regexFind "^[0-9.]+" $text }}
+{{- $unit := lower (trimPrefix $number $text) }}
+{{- $factors := dict "k" 0.0009765625 "ki" 0.0009765625 "m" 1.0 "mi" 1.0 "g" 1024.0 "gi" 1024.0 "t" 1048576.0 "ti" 1048576.0 }}
+{{- if or (not $number) (not (hasKey $factors $unit)) }}
+{{- fail (printf "memory %q needs a number and a unit: k, m, g or t (Spark) or Ki, Mi, Gi, Ti (Kubernetes)" $text) }}
+{{- end }}
+{{- mulf (float64 $number) (index $factors $unit) }}
+{{- end }}
