@@ -35,7 +35,7 @@ def test_a_connect_driver_on_kubernetes_binds_before_its_name_resolves_and_runs_
     rendered = chart.render("connect-k8s", "4.1.1")
     args = rendered.container("spark-connect", "connect")["args"]
     assert "spark.driver.bindAddress=0.0.0.0" in args
-    assert rendered.named("Service", "-connect")["spec"]["publishNotReadyAddresses"] is True
+    assert rendered.named("Service", "-connect-driver")["spec"]["publishNotReadyAddresses"] is True
     assert rendered.workload("spark-connect")["spec"]["strategy"] == {"type": "Recreate"}
 
 
@@ -45,3 +45,16 @@ def test_a_connect_driver_beside_a_standalone_master_advertises_its_pods_address
     assert "spark.driver.host=$(POD_IP)" in container["args"]
     names = [e["name"] for e in container["env"]]
     assert names[0] == "POD_IP" and container["env"][0]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+
+
+
+def test_switching_between_the_connect_modes_keeps_the_clients_service_as_it_is():
+    """Issue 23: `-connect` was headless in connect-k8s and not in connect-standalone; clusterIP cannot change,
+    so `helm upgrade` from one mode to the other failed. The driver's headless Service has a name of its own."""
+    standalone, on_k8s = (chart.render(mode, "4.1.1").named("Service", "-connect")["spec"]
+                          for mode in ("connect-standalone", "connect-k8s"))
+    assert standalone == on_k8s and "clusterIP" not in standalone
+    driver = chart.render("connect-k8s", "4.1.1").named("Service", "-connect-driver")["spec"]
+    assert driver["clusterIP"] == "None"
+    assert "spark.driver.host=spec-spark-standalone-connect-driver.spec.svc" in chart.render(
+        "connect-k8s", "4.1.1").container("spark-connect", "connect")["args"]
