@@ -77,9 +77,6 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
       | gpu  | 3.5.8   | the simulated discovery script |
       | gpu  | 3.5.7   | the simulated discovery script |
 
-  # Spark 3.5 reads with the Iceberg Spark runtime and the chart's JDBC catalog (warehouse in a local folder:
-  # S3FileIO's AWS bundle cannot be had here). No Iceberg runtime exists here for 4.1: pyiceberg reads there,
-  # with the warehouse in the bucket.
   Scenario Outline: A job on Spark <version> trains on a pinned Iceberg snapshot and the run records it
     Given the platform runs Spark <version> in <mode> mode
     And an Iceberg table of training data in the platform's catalog
@@ -87,14 +84,14 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
     And rows are appended to the table after the run
     Then the job's MLflow run is FINISHED
     And the run ran on Spark <version>
-    And the job read the snapshot through <snapshot reader>
+    And the job read the snapshot through the reader its target's Spark is configured with
     And the run records the table name and the snapshot id as its training input
     And the run captured the LogisticRegression parameter "regParam" = "0.1"
     And the run still records the snapshot it trained on, not the one the append made
 
     Examples:
-      | mode    | version | snapshot reader           |
-      | iceberg | 3.5.7   | the Iceberg Spark runtime |
-      | iceberg | 3.5.8   | the Iceberg Spark runtime |
-      | iceberg | 4.1.0   | pyiceberg                 |
-      | iceberg | 4.1.1   | pyiceberg                 |
+      | mode    | version |
+      | iceberg | 3.5.7   |
+      | iceberg | 3.5.8   |
+      | iceberg | 4.1.0   |
+      | iceberg | 4.1.1   |

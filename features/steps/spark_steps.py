@@ -125,9 +125,11 @@ def step_append_rows(context):
     attach_json("snapshot after the append", context.appended.__dict__)
 
 
-@then("the job read the snapshot through {reader}")
-def step_snapshot_reader(context, reader):
-    assert context.job.result.get("reader") == reader, f"the job says it read with {context.job.result.get('reader')}"
+@then("the job read the snapshot through the reader its target's Spark is configured with")
+def step_snapshot_reader(context):
+    expected, used = context.spark.iceberg_reader(), context.job.result.get("reader")
+    attach_text("Iceberg snapshot reader", f"expected on this target: {expected}\nthe job used: {used}")
+    assert used == expected, f"the job says it read with {used}, the target's Spark offers {expected}"
 
 
 @then("the run records the table name and the snapshot id as its training input")

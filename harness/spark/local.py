@@ -250,6 +250,11 @@ class LocalSparkSite(SparkSite):
         done = subprocess.run([str(script)], capture_output=True, text=True, timeout=30, check=True)
         return dict(json.loads(done.stdout))
 
+    def iceberg_reader(self) -> str:
+        # The chart's catalog stays in this target's settings only where a runtime jar exists (Spark 3.5).
+        configured = f"spark.sql.catalog.{IcebergCatalog.from_chart(self._rendered, '').name}" in self.settings.conf
+        return "the Iceberg Spark runtime" if configured else "pyiceberg"
+
     def catalog(self) -> IcebergCatalog:
         catalog = IcebergCatalog.from_chart(self._rendered, self._pool.database.sqlalchemy_uri())
         # Where Spark has the Iceberg runtime, the table lives where Spark's catalog keeps it.

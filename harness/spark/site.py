@@ -160,3 +160,8 @@ class SparkSite(abc.ABC):
     @abc.abstractmethod
     def catalog(self) -> IcebergCatalog:
         """The platform's Iceberg catalog."""
+
+    @abc.abstractmethod
+    def iceberg_reader(self) -> str:
+        """How a job here reads an Iceberg snapshot: "the Iceberg Spark runtime" where Spark has the catalog,
+        else "pyiceberg" (a Spark line with no Iceberg runtime in reach)."""

@@ -421,6 +421,9 @@ class K8sSparkSite(SparkSite):
         script = self.target.rendered().spark_conf()["spark.executor.resource.gpu.discoveryScript"]
         return dict(json.loads(self.target.cluster.exec_in(self.target.pod_of("spark-worker").name, [script])))
 
+    def iceberg_reader(self) -> str:
+        return "the Iceberg Spark runtime"  # the chart's catalog and its Maven packages, on every Spark line
+
     def catalog(self) -> IcebergCatalog:
         password = self.target.secret(f"{self.target.fullname}-postgresql", "password")
         return IcebergCatalog.from_chart(self.target.rendered(), f"postgresql+psycopg2://mlflow:{password}@"
