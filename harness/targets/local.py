@@ -196,7 +196,11 @@ class LocalTarget(Target):
         return service
 
     def mlops_with_login(self, *users: str) -> LoginPlatform:
-        variant = self.mlflow_variant({"mlflow.auth.enabled": "true"})
+        # A backend and an auth database of its own: the auth database keeps the first admin password it met,
+        # and other scenarios' servers with auth on share the platform's.
+        variant = self.mlflow_variant({"mlflow.auth.enabled": "true",
+                                       "mlflow.auth.database": f"mlflow_auth_{secrets.token_hex(4)}"},
+                                      self.new_database())
         assert variant.admin is not None
         admin_api = MlflowApi(variant.url, variant.admin)
         # Jobs of its own: a replica of the platform's API must not take these jobs to another MLflow.
