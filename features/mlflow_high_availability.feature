@@ -15,9 +15,6 @@ Feature: Two MLflow replicas keep tracking up through a crash, a rolling update 
     And the clients log for 3 more seconds and stop
     Then every metric a client saw acknowledged is in its run
     And the balancer took replica-1 out within its health-check window
-    # Measured: 0-2 requests per client fail, all within ~200 ms of the kill: HAProxy passes on to the client the
-    # connections the dying replica drops (a reset, or a 502 for a half-written answer). They are counted and
-    # attached; what must hold is that none fails before the kill or after the balancer took the replica out.
     And every failed request failed between the kill and the balancer taking replica-1 out
 
   Scenario: A rolling restart of the replicas fails no request
@@ -27,11 +24,6 @@ Feature: Two MLflow replicas keep tracking up through a crash, a rolling update 
     Then no client request failed
     And every metric a client saw acknowledged is in its run
 
-  # A latency budget holds for a stated load, not at saturation: clients that send again the moment they are
-  # answered measure only the machine's throughput (latency = clients / throughput). Measured on this 2-core
-  # machine: with no pause p95 176-243 ms, over 250 ms in one CI run; with this pace p95 41-81 ms, 140 ms with
-  # two busy-looping processes beside it, and 1454 ms with the chart's auth cache off (a password hash per
-  # request).
   Scenario: Eight clients logging together at a steady pace stay within the latency budget
     When 8 clients each log 30 metrics through the balancer at once, pausing 500 ms after each
     Then no client request failed
