@@ -11,7 +11,7 @@ from harness.workflow.bad_uploads import bad_upload
 from harness.world import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import world
-from support.workflow import DATA, follow, start_training, submit, training, upload_of
+from support.workflow import DATA, JOB_TIMEOUT_S, follow, start_training, submit, training, upload_of
 
 
 @given("the platform's MLOps API is running")
@@ -20,12 +20,8 @@ def step_mlops_running(context):
 
 
 @when('the data scientist uploads "{script}" requiring "{requirements}"')
-def step_upload(context, script, requirements):
-    step_upload_with_timeout(context, script, requirements, 600)
-
-
 @when('the data scientist uploads "{script}" requiring "{requirements}" with a timeout of {timeout:d} seconds')
-def step_upload_with_timeout(context, script, requirements, timeout):
+def step_upload(context, script, requirements, timeout=JOB_TIMEOUT_S):
     state = training(context)
     state.job_id = submit(context, upload_of(context, script, requirements, timeout))
     follow(context, state.job_id, timeout)
@@ -180,7 +176,11 @@ def step_logs_hold(context, text):
 
 @then("the experiment holds no run")
 def step_no_run(context):
-    assert world(context).api.search_runs([world(context).experiment_id]) == [], "a run exists"
+    assert not _experiment_runs(context), "a run exists"
+
+
+def _experiment_runs(context):
+    return world(context).api.search_runs([world(context).experiment_id])
 
 
 @when("an upload arrives with {defect}")
@@ -200,7 +200,7 @@ def step_refused(context, status, message):
 @then("no job was added and the experiment holds no run")
 def step_nothing_started(context):
     assert len(training(context).api.jobs()) == training(context).jobs_before, "a job was added"
-    step_no_run(context)
+    assert not _experiment_runs(context), "a run exists"
 
 
 @when('the data scientist asks for the job "{job_id}"')

@@ -83,14 +83,14 @@ def create_app(settings: Settings) -> FastAPI:
             return None
         challenge = {"WWW-Authenticate": 'Basic realm="mlflow"'}
         if credentials is None:
-            raise BadInputWithHeaders(401, "log in with your MLflow user name and password", challenge)
+            raise BadInput(401, "log in with your MLflow user name and password", challenge)
         key = hashlib.sha256(f"{credentials.username}:{credentials.password}".encode()).hexdigest()
         if logins.get(key, 0) < time.monotonic():
             try:
                 MlflowRest(settings.mlflow_url, (credentials.username, credentials.password)).check_login()
             except MlflowError as exc:
                 if exc.status in (401, 403):
-                    raise BadInputWithHeaders(401, "MLflow does not know this user name and password",
+                    raise BadInput(401, "MLflow does not know this user name and password",
                                               challenge) from None
                 raise
             logins[key] = time.monotonic() + LOGIN_CACHE_S
@@ -106,7 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(BadInput)
     async def bad_input(_: Request, exc: BadInput) -> JSONResponse:
-        return refusal(exc.status, str(exc), getattr(exc, "headers", None))
+        return refusal(exc.status, str(exc), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -200,9 +200,3 @@ def create_app(settings: Settings) -> FastAPI:
         return Path(sys.executable)
 
     return app
-
-
-class BadInputWithHeaders(BadInput):
-    def __init__(self, status: int, message: str, headers: dict[str, str]) -> None:
-        super().__init__(status, message)
-        self.headers = headers

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from mlops_api.credentials import Vault
 from mlops_api.environments import RequirementsFailed, ensure_environment
 from mlops_api.mlflow_rest import MlflowError, MlflowRest
+from mlops_api.processes import stop_group
 from mlops_api.settings import Settings
 from mlops_api.spark_master import ACTIVE, SparkMaster
 from mlops_api.store import JobStore
@@ -66,20 +66,6 @@ def failure_reason(code: int, output: str, spark_log: str) -> str:
     if submit_errors:
         return f"spark-submit failed: {submit_errors[0]}"
     return f"the driver exited with code {code}"
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the driver's process group (JVM and Python), SIGKILL what is left after the grace."""
-    for sig, grace in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 class Engine:
@@ -207,11 +193,15 @@ class Engine:
         if not job.get("app_id"):
             job["app_id"] = fields["app_id"] = str(app["id"])
             mlflow.set_tag(job["run_id"], "spark.app_id", job["app_id"])
+        state = None
         if app.get("state") == "RUNNING":
-            self.store.set_state(job["job_id"], "running", f"running on Spark as {app['id']}", **fields)
+            state = ("running", f"running on Spark as {app['id']}")
         elif app.get("state") in ACTIVE:
-            self.store.set_state(job["job_id"], "queued", f"the Spark master keeps {app['id']} {app['state']}: "
-                                                          "no worker has the free cores it asks for", **fields)
+            state = ("queued", f"the Spark master keeps {app['id']} {app['state']}: no worker has the free cores "
+                               "it asks for")
+        if state is not None and (state != job.get("recorded_state") or fields):
+            self.store.set_state(job["job_id"], *state, **fields)  # once per change, not at every poll
+            job["recorded_state"] = state
         elif fields:
             self.store.update(job["job_id"], **fields)
         return app
@@ -225,7 +215,7 @@ class Engine:
                 return  # the driver runs on; the next replica adopts the job
             stop_reason = self._stop_reason(job, time.monotonic() > deadline)
             if stop_reason:
-                stop_group(process)
+                stop_group(process, KILL_GRACE_S)
                 self._end(job, mlflow, "killed", stop_reason, tail(folder / "output.log"))
                 return
             self._observe(job, mlflow)

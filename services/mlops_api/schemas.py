@@ -21,9 +21,10 @@ ENDED = ("completed", "failed", "killed")
 class BadInput(Exception):
     """A request the service refuses; `status` is the HTTP status, the message the one line to show."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
 
 
 class UploadRequest(BaseModel):

@@ -5,7 +5,6 @@ requests (the least recently used stops when more than the limit run)."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from mlops_api.processes import stop_group
 
 START_TIMEOUT_S = 180
 LOOPBACK = "127.0.0.1"
@@ -42,15 +43,7 @@ class ScoringServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def stop(self) -> None:
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.process.pid, sig)
-                self.process.wait(grace)
-                return
-            except ProcessLookupError:
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(self.process, 10)
 
 
 class ModelServers:
