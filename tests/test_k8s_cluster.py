@@ -245,6 +245,38 @@ def test_a_timed_out_job_is_killed_in_the_pod_and_secrets_are_masked(tmp_path, m
     assert execs and execs[-1][-1].startswith('kill -TERM -"$(cat /tmp/spec-job-')
 
 
+# 1: a Spark model is staged where the driver and the executors' pods all reach it, and the keys stay masked
+@pytest.mark.parametrize("mode, version, hadoop", [("standalone-submit", "3.5.7", "3.3.4"),
+                                                   ("iceberg", "4.1.1", "3.4.2")])
+def test_a_spark_model_is_staged_in_the_releases_bucket(tmp_path, monkeypatch, mode, version, hadoop):
+    (tmp_path / "jars").mkdir()
+    (tmp_path / "jars" / f"hadoop-client-api-{hadoop}.jar").touch()
+    target = NS(workdir=tmp_path, namespace="spec-test", fullname="spec-spark-standalone", prepared_drivers={"uid-1"},
+                pod_of=lambda component: PodRef("spec-master-0", "uid-1", "10.0.0.7"),
+                secret=lambda name, key: {"access-key": "AKEY", "secret-key": "SKEY", "password": "pw"}[key],
+                rendered=lambda: target_module.chart.render(mode, version, namespace="spec-test"))
+    site = object.__new__(K8sSparkSite)
+    site.target, site.mode, site.version = target, mode, version
+    site._driver_component, site.master_url = "spark-master", "spark://m:7077"
+    monkeypatch.setattr(target_module, "ensure_runtime", lambda v: NS(spark_home=tmp_path))
+    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets: NS(
+        returncode=0, command=masked(argv, secrets)))
+    script = " ".join(site.submit("train_submit.py", [], {}).command)
+    assert "MLFLOW_DFS_TMP=s3a://mlflow-artifacts/.spark-model-staging" in script
+    assert "spark.hadoop.fs.s3a.endpoint=http://spec-spark-standalone-minio:9000" in script
+    assert f"org.apache.hadoop:hadoop-aws:{hadoop}" in script and "fs.s3a.path.style.access=true" in script
+    assert ("iceberg-spark-runtime" in script) == (mode == "iceberg")  # the chart's packages are kept
+    assert "AKEY" not in script and "SKEY" not in script and "fs.s3a.secret.key=***" in script
+
+
+def test_the_hadoop_version_comes_from_the_distribution(tmp_path):
+    with pytest.raises(SuiteError, match="no hadoop-client-api jar"):
+        target_module.hadoop_version(tmp_path)
+    (tmp_path / "jars").mkdir()
+    (tmp_path / "jars" / "hadoop-client-api-3.4.2.jar").touch()
+    assert target_module.hadoop_version(tmp_path) == "3.4.2"
+
+
 def test_run_logged_keeps_only_the_masked_command(tmp_path):
     job = run_logged("echo", ["echo", "password=hunter22"], tmp_path / "j.log", {"PATH": "/usr/bin:/bin"}, 10,
                      secrets=("hunter22",))

@@ -79,6 +79,34 @@ def driver_script(env: list[str], command: list[str], pid_file: str) -> str:
 
 
 MASTER_MODES = ("standalone-submit", "connect-standalone", "gpu", "iceberg")
+MODEL_STAGING_PREFIX = ".spark-model-staging"
+
+
+def hadoop_version(spark_home: Path) -> str:
+    """The Hadoop client a Spark distribution ships (hadoop-aws must be the same version)."""
+    jars = sorted((spark_home / "jars").glob("hadoop-client-api-*.jar"))
+    if not jars:
+        raise SuiteError(f"no hadoop-client-api jar under {spark_home / 'jars'}", "rebuild the Spark runtime")
+    return jars[-1].name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+
+
+def model_staging(rendered: chart.Rendered, hadoop: str, access_key: str, secret_key: str) -> \
+        tuple[str, dict[str, str]]:
+    """Where `mlflow.spark.log_model` stages a model (MLFLOW_DFS_TMP) and the Spark settings to reach it.
+    Spark ML writes a model from the executors and MLflow copies it to the driver from that path, so it must be
+    storage every pod shares: the release's bucket through s3a (hadoop-aws of the distribution's Hadoop, fetched
+    like the chart's Iceberg packages). A /tmp path would leave the parts in the executors' pods and the driver
+    would upload only `_SUCCESS` files. MLflow removes the staged copy once it has it."""
+    conf = rendered.spark_conf()
+    packages = [p for p in conf.get("spark.jars.packages", "").split(",") if p]
+    endpoint = chart.env_values(chart.mlflow_container(rendered))["MLFLOW_S3_ENDPOINT_URL"]
+    return f"s3a://{chart.artifact_bucket(rendered)}/{MODEL_STAGING_PREFIX}", {
+        "spark.jars.packages": ",".join([*packages, f"org.apache.hadoop:hadoop-aws:{hadoop}"]),
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.access.key": access_key,
+        "spark.hadoop.fs.s3a.secret.key": secret_key,
+    }
 
 
 def mlops_values(mode: str, image: str | None) -> dict[str, str]:
@@ -359,18 +387,23 @@ class K8sSparkSite(SparkSite):
             self.target.prepared_drivers.add(pod.uid)
         return pod
 
-    def _remote_env(self) -> list[str]:
+    def _remote_env(self, dfs_tmp: str | None = None) -> list[str]:
         # Storage keys are not passed: the chart gives the pods that need them (iceberg mode) their own.
         return [f"MLFLOW_TRACKING_URI=http://{self.target.fullname}-mlflow:5000", f"SPARK_MASTER={self.master_url}",
-                "MLFLOW_DFS_TMP=/tmp/mlflow-dfs"]
+                *([f"MLFLOW_DFS_TMP={dfs_tmp}"] if dfs_tmp else [])]
 
-    def _run_in_driver(self, name: str, command: list[str], timeout: float, secrets: tuple[str, ...] = ()) -> JobRun:
+    def _storage_keys(self) -> tuple[str, str]:
+        return (self.target.secret(f"{self.target.fullname}-s3", "access-key"),
+                self.target.secret(f"{self.target.fullname}-s3", "secret-key"))
+
+    def _run_in_driver(self, name: str, command: list[str], timeout: float, secrets: tuple[str, ...] = (),
+                       dfs_tmp: str | None = None) -> JobRun:
         pod = self._prepare_driver()
         log = self.target.workdir / "logs" / f"{self.mode}-{self.version}-{name.replace(' ', '-')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         pid_file = f"/tmp/spec-job-{uuid.uuid4().hex[:8]}.pid"
         kubectl = [str(tools.CACHE_DIR / "tools" / "kubectl"), "exec", "-n", self.target.namespace, pod.name, "--",
-                   *in_pod_job(driver_script(self._remote_env(), command, pid_file))]
+                   *in_pod_job(driver_script(self._remote_env(dfs_tmp), command, pid_file))]
         job = run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout, secrets=secrets)
         if job.returncode is None:  # timed out: kubectl is gone, the job in the pod is not
             with contextlib.suppress(ExecFailed):
@@ -379,12 +412,16 @@ class K8sSparkSite(SparkSite):
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
                storage_access: bool = False) -> JobRun:
+        keys = self._storage_keys()
+        dfs_tmp, staging = model_staging(self.target.rendered(), hadoop_version(ensure_runtime(self.version).spark_home),
+                                         *keys)
         # Executor pods stay after the job so that application_state (and the evidence) can see them.
-        confs = {"spark.driver.memory": "512m", "spark.kubernetes.executor.deleteOnTermination": "false", **conf}
+        confs = {"spark.driver.memory": "512m", "spark.kubernetes.executor.deleteOnTermination": "false",
+                 **staging, **conf}
         conf_args = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
         return self._run_in_driver(f"spark-submit {job}", ["/opt/spark/bin/spark-submit", "--master", self.master_url,
                                                              *conf_args, f"{REMOTE_JOBS}/{job}", *job_args],
-                                   timeout, self._secrets())
+                                   timeout, (*self._secrets(), *keys), dfs_tmp)
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
