@@ -136,6 +136,7 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
   value: {{ include "spark-standalone.s3Endpoint" . | quote }}
 - name: AWS_DEFAULT_REGION
   value: {{ .Values.s3.region | quote }}
+{{- if not .Values.s3.useIdentity }}
 - name: AWS_ACCESS_KEY_ID
   valueFrom:
     secretKeyRef:
@@ -146,6 +147,16 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
     secretKeyRef:
       name: {{ include "spark-standalone.s3Secret" . }}
       key: secret-key
+{{- end }}
+{{- end }}
+
+{{/* The ServiceAccount the pods that reach the bucket run as (empty: the namespace's default) */}}
+{{- define "spark-standalone.mlflowServiceAccount" -}}
+{{- if .Values.mlflow.serviceAccount.create }}
+{{- default (printf "%s-mlflow" (include "spark-standalone.fullname" .)) .Values.mlflow.serviceAccount.name }}
+{{- else }}
+{{- .Values.mlflow.serviceAccount.name }}
+{{- end }}
 {{- end }}
 
 {{/* Host names the MLflow server accepts: its Service in every spelling, localhost for port-forwards */}}
@@ -183,8 +194,14 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if and (not .Values.mlflow.postgresql.enabled) (not .Values.mlflow.postgresql.existingSecret) }}
 {{- fail "an external database needs its password: set mlflow.postgresql.existingSecret (a Secret with key password)" }}
 {{- end }}
-{{- if and (not .Values.minio.enabled) (not .Values.s3.existingSecret) }}
-{{- fail "an external object store needs credentials: set s3.existingSecret (a Secret with keys access-key and secret-key)" }}
+{{- if and (not .Values.minio.enabled) (not .Values.s3.existingSecret) (not .Values.s3.useIdentity) }}
+{{- fail "an external object store needs credentials: set s3.existingSecret (a Secret with keys access-key and secret-key), or s3.useIdentity=true with mlflow.serviceAccount carrying a cloud identity" }}
+{{- end }}
+{{- if and .Values.s3.useIdentity .Values.minio.enabled }}
+{{- fail "s3.useIdentity=true is for a cloud object store: the chart's MinIO takes keys only (set minio.enabled=false and s3.endpoint)" }}
+{{- end }}
+{{- if and .Values.s3.useIdentity (eq .Values.mode "iceberg") }}
+{{- fail "s3.useIdentity=true cannot serve mode iceberg: Spark's pods write the tables and have no cloud identity (give them keys with s3.existingSecret)" }}
 {{- end }}
 {{- if and .Values.mlflow.auth.enabled (not .Values.mlflow.auth.existingSecret) (lt (len .Values.mlflow.auth.adminPassword) 12) }}
 {{- fail "mlflow.auth.enabled=true needs an admin password of at least 12 characters: set mlflow.auth.adminPassword or mlflow.auth.existingSecret (key admin-password)" }}
