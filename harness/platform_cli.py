@@ -40,7 +40,9 @@ def _print_spark(target: LocalTarget, version: str) -> None:
     console.print(f"Spark       {site.master_url}  (master UI {site.cluster.webui_url})")
     if site.connect_url:
         console.print(f"Connect     {site.connect_url}")
-    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --master {site.master_url} your_job.py")
+    # The properties carry the cluster's spark.authenticate secret: without them the master refuses the driver.
+    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --properties-file {site.properties_file} "
+                  "your_job.py")
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,7 @@ from harness.spark.chart_settings import (FAST_JVM_OPTIONS, LocalEndpoints, conn
 
 LOCAL = LocalEndpoints(master_url="spark://127.0.0.1:7000", scratch=Path("/run"), jdbc_host="127.0.0.1",
                        jdbc_port=5999, jdbc_password="pw-from-secret", s3_endpoint="http://127.0.0.1:9999",
-                       gpu_discovery_script=Path("/jobs/gpu_discovery_simulated.sh"))
+                       gpu_discovery_script=Path("/jobs/gpu_discovery_simulated.sh"), spark_secret="s3cret-of-the-run")
 
 
 def test_endpoints_are_translated_and_everything_else_is_the_charts():
@@ -17,7 +17,8 @@ def test_endpoints_are_translated_and_everything_else_is_the_charts():
     assert settings.conf["spark.master"] == LOCAL.master_url
     assert settings.conf["spark.jars.ivy"] == "/run/.ivy2"
     assert settings.conf["spark.executor.memory"] == rendered.spark_conf()["spark.executor.memory"]
-    assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy", *SPEED_SETTINGS}
+    assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy",
+                                                          "spark.authenticate.secret", *SPEED_SETTINGS}
     assert "the chart's master Service is the loopback master here" in settings.report()
 
 
@@ -65,14 +66,14 @@ def test_iceberg_with_a_runtime_points_the_catalog_at_local_services_and_masks_t
 
 
 def test_one_local_worker_offers_what_all_the_charts_workers_offer():
-    daemons = daemon_settings(chart.render("standalone-submit", "4.1.1", {"spark.worker.replicas": "3"}), None, None)
+    daemons = daemon_settings(chart.render("standalone-submit", "4.1.1", {"spark.worker.replicas": "3"}), None, None, "s")
     assert (daemons.worker_cores, daemons.worker_memory_mb) == (6, 6144)
     assert daemons.worker_opts == "" and daemons.daemon_memory == "512m"
 
 
 def test_gpu_workers_get_the_charts_gpu_amount_with_the_local_discovery_script():
     daemons = daemon_settings(chart.render("standalone-submit", "4.1.1"), chart.render("gpu", "4.1.1"),
-                              LOCAL.gpu_discovery_script)
+                              LOCAL.gpu_discovery_script, LOCAL.spark_secret)
     assert "-Dspark.worker.resource.gpu.amount=1" in daemons.worker_opts
     assert f"discoveryScript={LOCAL.gpu_discovery_script}" in daemons.worker_opts
 
@@ -85,3 +86,22 @@ def test_the_connect_server_binds_loopback_on_its_own_port_and_shares_the_cluste
     assert {t.setting for t in translations} >= {"spark.connect.grpc.binding.port", "spark.cores.max",
                                                  "spark.driver.host"}
     assert "spark.driver.host=127.0.0.1" in args and "spark.driver.host=$(POD_IP)" not in args
+
+
+def test_every_driver_and_daemon_proves_the_same_secret_which_the_report_masks():
+    jobs = job_settings(chart.render("k8s", "4.1.1"), LOCAL)
+    daemons = daemon_settings(chart.render("standalone-submit", "4.1.1"), None, None, LOCAL.spark_secret)
+    assert jobs.conf["spark.authenticate"] == "true" and jobs.conf["spark.network.crypto.enabled"] == "true"
+    assert jobs.conf["spark.authenticate.secret"] == LOCAL.spark_secret
+    assert dict(daemons.properties) == {"spark.authenticate": "true", "spark.network.crypto.enabled": "true",
+                                        "spark.master.rest.enabled": "false",
+                                        "spark.authenticate.secret": LOCAL.spark_secret}
+    assert LOCAL.spark_secret not in jobs.report() + daemons.report()
+
+
+def test_without_authentication_no_secret_is_given():
+    rendered = chart.render("standalone-submit", "4.1.1", {"spark.security.authenticate": "false",
+                                                           "spark.security.encryption": "false"})
+    assert "spark.authenticate.secret" not in job_settings(rendered, LOCAL).conf
+    assert daemon_settings(rendered, None, None, LOCAL.spark_secret).properties == (
+        ("spark.master.rest.enabled", "false"),)

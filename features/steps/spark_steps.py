@@ -171,3 +171,20 @@ def step_project_run_finished(context):
     attach_json("run", current.run.__dict__)
     assert current.run.status == "FINISHED", current.run.status
     assert current.run.tags.get("mlflow.project.entryPoint") == "main", current.run.tags
+
+
+@when("a driver that proves a secret of its own submits a job to the master")
+def step_foreign_driver(context):
+    context.job = training.submit_with_a_secret_of_its_own(context.spark)
+    attach_job(context.job, errors_expected_because="the master refuses this driver: it proves a secret of its own")
+
+
+@then("the master refuses the driver's authentication until the driver gives up")
+def step_refused(context):
+    problems = training.refusal_problems(context.job)
+    assert not problems, "; ".join(problems) + "\n" + context.job.failure()
+
+
+@then("the job never runs")
+def step_never_ran(context):
+    assert context.job.returncode != 0 and not context.job.result, f"the job ran: {context.job.result}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -74,13 +75,15 @@ def attach_png(name: str, path: Path) -> None:
     allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.PNG)
 
 
-def attach_job(job) -> None:
+def attach_job(job, errors_expected_because: str | None = None) -> None:
     """A Spark job's command line, duration, full log and its ERROR lines with what the suite knows of them (a
-    line it cannot explain is also named on the terminal)."""
+    line it cannot explain is also named on the terminal), or all with the reason a scenario expects them."""
     attach_text(f"{job.name}: command ({job.seconds:.1f}s)", " ".join(job.command))
     if job.timeline():
         attach_text(f"{job.name}: timeline", job.timeline_text())
     errors = logged_errors_in(job.log_path)
+    if errors_expected_because:
+        errors = [dataclasses.replace(error, reason=errors_expected_because) for error in errors]
     if errors:
         attach_text(f"{job.name}: ERROR lines in its log", errors_report(errors))
     for error in (error for error in errors if error.reason is None):

@@ -40,6 +40,7 @@ class LocalEndpoints:
     jdbc_password: str
     s3_endpoint: str
     gpu_discovery_script: Path | None
+    spark_secret: str  # the local cluster's spark.authenticate.secret
     iceberg_jars: tuple[Path, ...] = ()  # empty: no Iceberg Spark runtime for this Spark version here
 
     @property
@@ -86,8 +87,16 @@ def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
     if "spark.jars.packages" in conf:
         settings._set("spark.jars.packages", None, "Maven cannot be reached from this machine")
     _iceberg(settings, conf, local)
+    if conf.get("spark.authenticate") == "true":
+        settings._set("spark.authenticate.secret", local.spark_secret, SECRET_APPENDED, shown=MASKED)
     _fast_on_loopback(settings, conf)
     return settings
+
+
+SECRET_APPENDED = ("the spark-conf init container appends it from the Secret (in the Kubernetes modes Spark makes "
+                   "one per application; here one standalone master, with one secret, serves every mode)")
+# What the master and the workers must share with every driver and executor.
+DAEMON_SECURITY = ("spark.authenticate", "spark.network.crypto.enabled", "spark.master.rest.enabled")
 
 
 # Short-lived JVMs on a shared 2-core machine: the client compiler alone (JIT time is most of a small job's CPU)
@@ -139,6 +148,12 @@ class DaemonSettings:
     daemon_memory: str
     worker_opts: str
     translations: tuple[Translation, ...]
+    properties: tuple[tuple[str, str], ...] = ()  # spark-defaults.conf as the daemons' pods read it
+
+    def write_properties(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{key} {value}\n" for key, value in self.properties))
+        return path
 
     def report(self) -> str:
         return "\n".join(t.line() for t in self.translations)
@@ -159,9 +174,10 @@ def _env(container: dict[str, object], name: str) -> str:
     return next((str(e.get("value", "")) for e in entries if e["name"] == name), "")
 
 
-def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None,
-                    gpu_discovery_script: Path | None) -> DaemonSettings:
-    """One local worker stands for all the chart's workers; GPU resources come from the gpu mode's worker."""
+def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None, gpu_discovery_script: Path | None,
+                    spark_secret: str) -> DaemonSettings:
+    """One local worker stands for all the chart's workers; GPU resources come from the gpu mode's worker; the
+    daemons read the chart's security settings from spark-defaults.conf, as in their pods."""
     worker = rendered.container("spark-worker", "worker")
     replicas = int(rendered.workload("spark-worker")["spec"]["replicas"])
     cores, memory = int(_arg(worker["args"], "--cores")), _memory_mb(_arg(worker["args"], "--memory"))
@@ -179,8 +195,13 @@ def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None,
         worker_opts = re.sub(r"(discoveryScript=)\S+", lambda m: m.group(1) + str(gpu_discovery_script), chart_opts)
         translations.append(Translation("SPARK_WORKER_OPTS", chart_opts, worker_opts,
                                         "the image's discovery script is the harness's script of this machine's GPU kind"))
+    conf = rendered.spark_conf()
+    properties = [(key, conf[key]) for key in DAEMON_SECURITY if key in conf]
+    if conf.get("spark.authenticate") == "true":
+        properties.append(("spark.authenticate.secret", spark_secret))
+        translations.append(Translation("spark.authenticate.secret", "", MASKED, SECRET_APPENDED))
     return DaemonSettings(cores * replicas, memory * replicas, _env(worker, "SPARK_DAEMON_MEMORY"), worker_opts,
-                          tuple(translations))
+                          tuple(translations), tuple(properties))
 
 
 def connect_server_args(rendered: Rendered, master_url: str, host: str, port: int) -> tuple[list[str], list[Translation]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -74,6 +75,7 @@ class LocalSparkPool:
         self.storage_env = storage_env
         self.database = database
         self.gpu_kind = gpu_kind
+        self.spark_secret = secrets.token_hex(16)  # the chart's generated spark-auth Secret, here
         self._live = LiveVersions()
         self._clusters: dict[str, SparkStandalone] = {}
         self._connect: dict[str, SparkConnectServer] = {}
@@ -102,7 +104,8 @@ class LocalSparkPool:
             master_url=cluster.master_url, scratch=self.workdir, jdbc_host=self.database.host,
             jdbc_port=self.database.port, jdbc_password=self.database.password,
             s3_endpoint=self.storage_env["MLFLOW_S3_ENDPOINT_URL"],
-            gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg)
+            gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg,
+            spark_secret=self.spark_secret)
 
     def _cluster(self, version: str) -> SparkStandalone:
         for least_recent in self._live.use(version):
@@ -111,7 +114,7 @@ class LocalSparkPool:
             runtime = ensure_runtime(version)
             gpu_rendered = chart.render("gpu", version) if self.gpu_kind else None
             settings = daemon_settings(chart.render("standalone-submit", version), gpu_rendered,
-                                       gpu_discovery_script(self.gpu_kind))
+                                       gpu_discovery_script(self.gpu_kind), self.spark_secret)
             cluster = SparkStandalone(runtime, self.workdir, settings)
             self._clusters[version] = cluster
             self.started_versions.append(version)
@@ -176,7 +179,9 @@ class LocalSparkSite(SparkSite):
         self._rendered = rendered
         self._pool = pool
         self.runtime: SparkRuntime = cluster.runtime
-        self._properties = settings.write_properties(pool.workdir / "spark-conf" / f"{mode}-{self.version}.conf")
+        # SPARK_CONF_DIR as in the pods: a driver that a Python program starts reads it too (an MLflow project's).
+        self._conf_dir = pool.workdir / "spark-conf" / f"{mode}-{self.version}"
+        self._properties = settings.write_properties(self._conf_dir / "spark-defaults.conf")
 
     @property
     def properties_file(self) -> Path:
@@ -196,7 +201,8 @@ class LocalSparkSite(SparkSite):
         dfs_tmp.mkdir(exist_ok=True)
         storage = self._pool.storage_env if storage_access else {}
         return self.runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(dfs_tmp),
-                                 SPARK_MASTER=self.master_url, PYTHONPATH=str(JOBS_DIR))
+                                 SPARK_MASTER=self.master_url, SPARK_CONF_DIR=str(self._conf_dir),
+                                 PYTHONPATH=str(JOBS_DIR))
 
     def _log(self, job: str) -> Path:
         logs = self._pool.workdir / "logs" / "jobs"

@@ -42,6 +42,10 @@ class SparkStandalone:
                                 SPARK_WORKER_DIR=str(self.workdir / "work"), SPARK_LOG_DIR=str(self.workdir / "logs"),
                                 SPARK_WORKER_OPTS=self.settings.worker_opts)
 
+    def _properties_args(self) -> list[str]:
+        properties = self.settings.write_properties(self.workdir / "spark-daemons.conf")
+        return ["--properties-file", str(properties)]
+
     def _spark_class(self) -> str:
         return str(self.runtime.spark_home / "bin" / "spark-class")
 
@@ -50,14 +54,14 @@ class SparkStandalone:
         self._master = ManagedProcess(
             f"Spark {self.runtime.version} master",
             [self._spark_class(), "org.apache.spark.deploy.master.Master", "--host", LOOPBACK,
-             "--port", str(self.port), "--webui-port", str(self.webui_port)],
+             "--port", str(self.port), "--webui-port", str(self.webui_port), *self._properties_args()],
             logs / f"spark-{self.runtime.version}-master.log", env=self._env())
         self._master.start()
         self._master.wait_ready(self.state, f"the Spark master UI at {self.webui_url}", START_TIMEOUT_S)
         self._worker = ManagedProcess(
             f"Spark {self.runtime.version} worker",
             [self._spark_class(), "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK,
-             "--cores", str(self.settings.worker_cores), "--memory", f"{self.settings.worker_memory_mb}m", "--webui-port", str(self.worker_webui_port), self.master_url],
+             "--cores", str(self.settings.worker_cores), "--memory", f"{self.settings.worker_memory_mb}m", "--webui-port", str(self.worker_webui_port), *self._properties_args(), self.master_url],
             logs / f"spark-{self.runtime.version}-worker.log", env=self._env())
         self._worker.start()
         self._worker.wait_ready(lambda: self.state()["aliveworkers"] >= 1,

@@ -63,6 +63,24 @@ def predict_training_labels(site: SparkSite, run_id: str, path: str) -> ModelChe
                       list(result["labels"]))
 
 
+# What a driver logs when the master does not accept the secret it proves, and when it stops trying (Spark's
+# standalone client tries 3 times, 20 s apart, then gives up).
+AUTHENTICATION_REFUSED = "New auth protocol failed"
+GAVE_UP = "All masters are unresponsive! Giving up."
+
+
+def submit_with_a_secret_of_its_own(site: SparkSite) -> JobRun:
+    """The smallest application, from a driver that reaches the master but proves a secret other than the
+    cluster's (everything else is the platform's settings)."""
+    return site.submit("count_rows.py", [], {"spark.authenticate.secret": uuid.uuid4().hex})
+
+
+def refusal_problems(job: JobRun) -> list[str]:
+    """Why `job`'s log does not show the master refusing its driver (empty: it does)."""
+    log = job.log_path.read_text(errors="replace")
+    return [f"the driver's log has no '{line}'" for line in (AUTHENTICATION_REFUSED, GAVE_UP) if line not in log]
+
+
 def probe_gpus(site: SparkSite, experiment_id: str) -> JobRun:
     """Tasks that each need a GPU, on executors that ask for them as the chart's gpu mode configures."""
     return _checked(site.submit("gpu_probe.py", [*_common_args(site, experiment_id),

@@ -57,10 +57,24 @@ def test_only_iceberg_pods_append_the_catalog_password_from_its_secret_as_data(t
     assert "MLFLOW_DB_PASSWORD" in {e["name"] for e in init["env"]}
     hostile = 'p"w$(touch pwned)`touch pwned2`\\n$HOME\'x'
     conf = _run_spark_conf(init, {"MLFLOW_DB_PASSWORD": hostile}, tmp_path)
-    assert conf.splitlines()[-1] == f"spark.sql.catalog.lakehouse.jdbc.password {hostile}"
+    assert f"spark.sql.catalog.lakehouse.jdbc.password {hostile}" in conf.splitlines()
     assert not list(tmp_path.glob("pwned*"))
     plain = chart.render("standalone-submit", "4.1.1").container("spark-master", "spark-conf")
-    assert "password" not in plain["args"][0] and "env" not in plain
+    assert "password" not in plain["args"][0] and {e["name"] for e in plain["env"]} == {"SPARK_AUTH_SECRET"}
+
+
+@pytest.mark.parametrize("mode", ["standalone-submit", "connect-standalone", "gpu", "iceberg"])
+def test_standalone_pods_append_the_clusters_spark_secret_as_data(mode, tmp_path):
+    """Issue 23: Spark's ports had no authentication; every standalone pod now proves one shared secret."""
+    rendered = chart.render(mode, "4.1.1", {"mlops.enabled": "true"})
+    secret = rendered.named("Secret", "-spark-auth")
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    for component in ("spark-master", "spark-worker", "mlops", *(["spark-connect"] if "connect" in mode else [])):
+        init = rendered.container(component, "spark-conf")
+        assert {"name": "SPARK_AUTH_SECRET", "valueFrom": {"secretKeyRef": {
+            "name": "spec-spark-standalone-spark-auth", "key": "secret"}}} in init["env"], component
+    conf = _run_spark_conf(rendered.container("spark-master", "spark-conf"), {"SPARK_AUTH_SECRET": "a$b`c"}, tmp_path)
+    assert "spark.authenticate.secret a$b`c" in conf.splitlines()
 
 
 @pytest.mark.parametrize("mode, component, name", [("k8s", "spark-client", "spark-conf"),

@@ -86,6 +86,13 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- default (printf "%s-s3" (include "spark-standalone.fullname" .)) .Values.s3.existingSecret }}
 {{- end }}
 
+{{/* The Secret with the standalone cluster's spark.authenticate.secret (key "secret"); empty: none is used */}}
+{{- define "spark-standalone.sparkAuthSecret" -}}
+{{- if and .Values.spark.security.authenticate (include "spark-standalone.standaloneCluster" .) }}
+{{- default (printf "%s-spark-auth" (include "spark-standalone.fullname" .)) .Values.spark.security.existingSecret }}
+{{- end }}
+{{- end }}
+
 {{- define "spark-standalone.authSecret" -}}
 {{- default (printf "%s-mlflow-auth" (include "spark-standalone.fullname" .)) .Values.mlflow.auth.existingSecret }}
 {{- end }}

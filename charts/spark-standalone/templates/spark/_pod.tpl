@@ -12,14 +12,22 @@
       # The password reaches the shell as a variable, never as script text: any character in it stays data.
       printf 'spark.sql.catalog.{{ .Values.spark.iceberg.catalogName }}.jdbc.password %s\n' "$MLFLOW_DB_PASSWORD" >> /etc/spark/conf/spark-defaults.conf
       {{- end }}
+      {{- if include "spark-standalone.sparkAuthSecret" . }}
+      printf 'spark.authenticate.secret %s\n' "$SPARK_AUTH_SECRET" >> /etc/spark/conf/spark-defaults.conf
+      {{- end }}
       {{- if include "spark-standalone.kubernetesScheduler" . }}
       # Executors and their ConfigMaps are owned by the driver's pod, so they go when it goes.
       printf 'spark.kubernetes.driver.pod.name %s\n' "$POD_NAME" >> /etc/spark/conf/spark-defaults.conf
       {{- end }}
-  {{- if or (eq .Values.mode "iceberg") (include "spark-standalone.kubernetesScheduler" .) }}
+  {{- if or (eq .Values.mode "iceberg") (include "spark-standalone.kubernetesScheduler" .) (include "spark-standalone.sparkAuthSecret" .) }}
   env:
     {{- if eq .Values.mode "iceberg" }}
     {{- include "spark-standalone.dbEnv" . | nindent 4 }}
+    {{- end }}
+    {{- with include "spark-standalone.sparkAuthSecret" . }}
+    - name: SPARK_AUTH_SECRET
+      valueFrom:
+        secretKeyRef: {name: {{ . }}, key: secret}
     {{- end }}
     {{- if include "spark-standalone.kubernetesScheduler" . }}
     - name: POD_NAME
