@@ -1,9 +1,10 @@
 @seed-003-production @needs-local-processes
 Feature: A backup taken by the chart's CronJob brings MLflow back on a fresh platform
   Seed 003 promises backup procedures, a recovery time (RTO) under 30 minutes and at most an hour of lost data
-  (RPO). With backup.enabled the chart runs a CronJob that dumps the MLflow database (pg_dump) into the bucket
-  under a dated prefix. Here the CronJob's two containers run their own commands against the platform, and the
-  restore follows the README's "Restore from a backup" on a new PostgreSQL and a new S3 store.
+  (RPO). With backup.enabled the chart runs a CronJob that dumps the MLflow database and, with basic auth on,
+  the users' database (pg_dump) into a bucket of their own under a dated prefix. Here the CronJob's containers
+  run their own commands against the platform, and the restore follows the README's "Restore from a backup" on
+  a new PostgreSQL and a new S3 store.
 
   Background:
     Given the platform is running
@@ -16,6 +17,15 @@ Feature: A backup taken by the chart's CronJob brings MLflow back on a fresh pla
     And the registered model reads back through the restored server with both versions unchanged
     And the restore took less than 30 minutes
     And the chart's backup schedule keeps the newest backup less than 60 minutes old
+
+  Scenario: Users, their passwords and their permissions come back from the newest backup
+    Given an MLflow server with basic auth on databases of its own, where "alice" created an experiment
+    When the chart's backup CronJob, rendered with that server's basic auth, runs against its databases
+    And the newest backup is restored onto a new PostgreSQL and S3 store and the chart's MLflow pod starts on them
+    Then the backup holds a dump of the MLflow database and one of the users' database
+    And "alice" logs in to the restored server with her password and renames her experiment
+    And the restored server's auth API reports "alice" with MANAGE permission on it
+    And the restored server refuses "alice" with a wrong password
 
   Scenario: The CronJob keeps only as many backups as its retention
     Given the chart's backup CronJob rendered with a retention of 2

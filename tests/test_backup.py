@@ -35,7 +35,17 @@ class ListingOnly:
 
 def test_backups_are_read_from_their_dated_prefix_oldest_first():
     keys = ["backups/mlflow/20261123T101500.000001Z/mlflow.dump", "backups/mlflow/20261122T233000.5Z/mlflow.dump",
-            "artifacts/1/run/model.pkl"]
+            "backups/mlflow/20261123T101500.000001Z/auth.dump", "artifacts/1/run/model.pkl"]
     found = backups_in(ListingOnly(keys), job())
-    assert [backup.key for backup in found] == [keys[1], keys[0]]
+    assert [backup.folder for backup in found] == ["backups/mlflow/20261122T233000.5Z",
+                                                   "backups/mlflow/20261123T101500.000001Z"]
     assert found[-1].taken_at == datetime.datetime(2026, 11, 23, 10, 15, 0, 1, tzinfo=datetime.timezone.utc)
+    assert found[-1].key_of("auth.dump") == keys[2] and found[0].key_of("auth.dump") is None
+
+
+def test_the_auth_database_is_backed_up_only_with_basic_auth_on():
+    assert BackupJob.rendered_with().auth_database is None
+    with_auth = BackupJob.rendered_with({"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "x" * 16,
+                                         "mlflow.auth.database": "users_db"})
+    assert with_auth.auth_database == "users_db"
+    assert [c["name"] for c in with_auth.pod["initContainers"]] == ["dump", "dump-auth"]

@@ -5,8 +5,9 @@ import time
 
 from behave import given, then, when
 
-from harness.mlflow.api import MlflowApi
-from harness.mlflow.backup import BackupJob
+from harness.mlflow.api import API, MlflowApi
+from harness.mlflow.backup import AUTH_DUMP_NAME, DUMP_NAME, BackupJob
+from harness.production.users import user_with_experiment
 from harness.mlflow.samples import write_sample_model, write_sample_run
 from harness.world import unique_name
 from support.reporting import attach_json, attach_text
@@ -27,6 +28,23 @@ def step_sample_data(context):
     context.sample_model = write_sample_model(api, context.sample_run)
 
 
+@given('an MLflow server with basic auth on databases of its own, where "{name}" created an experiment')
+def step_auth_server(context, name):
+    context.auth_database = context.target.new_database()
+    context.auth_values = {"mlflow.auth.enabled": "true", "mlflow.auth.database": unique_name("auth").replace("-", "_")}
+    variant = context.target.mlflow_variant(context.auth_values, context.auth_database)
+    context.add_cleanup(context.target.stop_variant, variant)
+    context.user = user_with_experiment(variant.url, variant.admin, name)
+    context.auth_admin = variant.admin
+
+
+@when("the chart's backup CronJob, rendered with that server's basic auth, runs against its databases")
+def step_backup_with_auth(context):
+    job = _job(context, **context.auth_values, **{"mlflow.auth.adminPassword": context.auth_admin[1]})
+    attach_text("backup job output", context.target.run_backup_job(job, context.auth_database))
+    context.backup_database = context.auth_database
+
+
 @when("the chart's backup CronJob runs against the platform")
 def step_backup_runs(context):
     started = time.monotonic()
@@ -38,10 +56,12 @@ def step_backup_runs(context):
 def step_restore(context):
     newest = context.target.backups(context.backup_job)[-1]
     context.backup_age = datetime.datetime.now(datetime.timezone.utc) - newest.taken_at
-    context.restored = context.target.restored_platform(context.backup_job, newest)
+    context.newest_backup = newest
+    context.restored = context.target.restored_platform(context.backup_job, newest,
+                                                        getattr(context, "backup_database", None))
     context.add_cleanup(context.target.stop_restored, context.restored)
     context.read_back_url = context.restored.url
-    attach_json("restore", {"backup": newest.key, "backup age at restore (s)": context.backup_age.total_seconds(),
+    attach_json("restore", {"backup": list(newest.keys), "backup age at restore (s)": context.backup_age.total_seconds(),
                             "artifact objects copied": context.restored.objects_copied,
                             "restore wall time, RTO (s)": round(context.restored.seconds, 1)})
 
@@ -70,11 +90,38 @@ def step_runs(context, times):
     context.backup_keys = []
     for _ in range(times):
         context.target.run_backup_job(context.backup_job)
-        context.backup_keys.append(context.target.backups(context.backup_job)[-1].key)
+        context.backup_keys.append(context.target.backups(context.backup_job)[-1].folder)
 
 
 @then("the bucket holds its {count:d} newest backups and not the oldest")
 def step_kept(context, count):
-    kept = [backup.key for backup in context.target.backups(context.backup_job)]
+    kept = [backup.folder for backup in context.target.backups(context.backup_job)]
     attach_json("backups", {"written": context.backup_keys, "kept": kept})
     assert kept == context.backup_keys[-count:], f"kept {kept}, written {context.backup_keys}"
+
+
+@then("the backup holds a dump of the MLflow database and one of the users' database")
+def step_both_dumps(context):
+    names = sorted(key.rsplit("/", 1)[-1] for key in context.newest_backup.keys)
+    assert names == sorted([DUMP_NAME, AUTH_DUMP_NAME]), f"the backup holds {names}"
+
+
+@then('"{name}" logs in to the restored server with her password and renames her experiment')
+def step_user_renames(context, name):
+    login, password, experiment_id = context.user
+    MlflowApi(context.restored.url, (login, password)).call(
+        "POST", f"{API}/experiments/update", json={"experiment_id": experiment_id, "new_name": f"{login}-restored"})
+
+
+@then('the restored server\'s auth API reports "{name}" with MANAGE permission on it')
+def step_permission_back(context, name):
+    login, _, experiment_id = context.user
+    permission = MlflowApi(context.restored.url, context.auth_admin).user_permission(login, "experiment", experiment_id)
+    assert permission == "MANAGE", f"{name} holds {permission}"
+
+
+@then('the restored server refuses "{name}" with a wrong password')
+def step_wrong_password(context, name):
+    status = MlflowApi(context.restored.url, (context.user[0], "not-her-password")).status_of(
+        "GET", f"{API}/experiments/search", params={"max_results": 1})
+    assert status == 401, f"a wrong password got {status}"

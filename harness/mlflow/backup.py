@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from croniter import croniter
 
 from harness import chart, progress
+from harness.errors import ServiceFailed
+from harness.chart.storage import bucket_job_script, buckets_created
 from harness.chart.local_containers import container_env, run_container, service_values
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
@@ -27,27 +29,40 @@ from harness.stores.s3 import S3Service
 
 BACKUP_VALUES = {"backup.enabled": "true"}
 DUMP_NAME = "mlflow.dump"
+AUTH_DUMP_NAME = "auth.dump"  # with basic auth on: the users' database
 TAKEN_AT_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # the dated prefix the CronJob writes under
 
 
 @dataclass(frozen=True)
 class BackupJob:
-    """The chart's backup CronJob as rendered: its pod, its schedule and where it writes."""
+    """The chart's backup CronJob as rendered: its pod, its schedule and where it writes; `auth_values` are the
+    basic-auth values it was rendered with, which a restored MLflow pod needs too."""
 
     pod: dict[str, Any]
     schedule: str
     bucket: str
     prefix: str
     retention: int
+    auth_values: dict[str, str] = field(default_factory=dict)
+    buckets: tuple[str, ...] = ()  # what the chart's bucket Job creates with these values
 
     @classmethod
     def rendered_with(cls, overrides: dict[str, str] | None = None) -> "BackupJob":
-        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], {**BACKUP_VALUES, **(overrides or {})})
+        values = {**BACKUP_VALUES, **(overrides or {})}
+        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], values)
         cronjob = rendered.named("CronJob", "-backup")
         pod = rendered.pod_of("backup")
         upload = chart.env_values(next(c for c in pod["containers"] if c["name"] == "upload"))
         return cls(pod, cronjob["spec"]["schedule"], upload["BACKUP_BUCKET"], upload["BACKUP_PREFIX"],
-                   int(upload["BACKUP_RETENTION"]))
+                   int(upload["BACKUP_RETENTION"]),
+                   {key: value for key, value in values.items() if key.startswith("mlflow.auth.")},
+                   tuple(buckets_created(bucket_job_script(rendered))))
+
+    @property
+    def auth_database(self) -> str | None:
+        if self.auth_values.get("mlflow.auth.enabled") != "true":
+            return None
+        return self.auth_values.get("mlflow.auth.database", "mlflow_auth")
 
     def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
         """One run of the Job: its init container (pg_dump) then its container (upload, prune), here."""
@@ -68,29 +83,35 @@ class BackupJob:
 
 @dataclass(frozen=True)
 class Backup:
+    """One run of the CronJob: its dated folder and the dumps in it."""
+
     bucket: str
-    key: str
+    folder: str
+    keys: tuple[str, ...]
     taken_at: datetime.datetime
+
+    def key_of(self, dump: str) -> str | None:
+        return next((key for key in self.keys if key.endswith("/" + dump)), None)
 
 
 def backups_in(s3: Any, job: BackupJob) -> list[Backup]:
-    """The backups under the job's prefix, oldest first."""
-    found = []
+    """The backups under the job's prefix (a dated folder each), oldest first."""
+    folders: dict[str, list[str]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=job.bucket, Prefix=job.prefix + "/"):
         for item in page.get("Contents", []):
             stamp = item["Key"][len(job.prefix) + 1:].split("/")[0]
-            taken_at = datetime.datetime.strptime(stamp, TAKEN_AT_FORMAT).replace(tzinfo=datetime.timezone.utc)
-            found.append(Backup(job.bucket, item["Key"], taken_at))
+            folders.setdefault(stamp, []).append(item["Key"])
+    found = [Backup(job.bucket, f"{job.prefix}/{stamp}", tuple(sorted(keys)),
+                    datetime.datetime.strptime(stamp, TAKEN_AT_FORMAT).replace(tzinfo=datetime.timezone.utc))
+             for stamp, keys in folders.items()]
     return sorted(found, key=lambda backup: backup.taken_at)
 
 
-def copy_bucket(source: Any, target: Any, bucket: str, skip_prefix: str) -> int:
-    """Every object of `bucket` but the backups, from one store to the other (`mc mirror` on a cluster)."""
+def copy_bucket(source: Any, target: Any, bucket: str) -> int:
+    """Every object of `bucket`, from one store to the other (`mc mirror` on a cluster)."""
     copied = 0
     for page in source.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
-            if item["Key"].startswith(skip_prefix + "/"):
-                continue
             body = source.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
             target.put_object(Bucket=bucket, Key=item["Key"], Body=body)
             copied += 1
@@ -113,21 +134,31 @@ class RestoredPlatform:
     def restore(self, backup: Backup, source_s3: Any, job: BackupJob, artifact_bucket: str,
                 database_name: str, database_user: str) -> None:
         started = time.monotonic()
-        with progress.step("restoring: a new PostgreSQL, the dump loaded with pg_restore"):
+        with progress.step("restoring: a new PostgreSQL, the dumps loaded with pg_restore"):
             self.postgres.start()
             database = self.postgres.create_database(database_name, database_user)
-            dump = self.folder / DUMP_NAME
-            source_s3.download_file(backup.bucket, backup.key, str(dump))
-            pg_restore(database, dump)
+            self._load(backup, DUMP_NAME, source_s3, database)
+            if job.auth_database:
+                self._load(backup, AUTH_DUMP_NAME, source_s3, self.postgres.database_of(database, job.auth_database))
         with progress.step("restoring: a new S3 store, the artifacts copied over"):
             self.s3.start()
             self.s3.create_buckets(sorted({artifact_bucket, job.bucket}))
-            self.objects_copied = copy_bucket(source_s3, self.s3.client(), artifact_bucket, job.prefix)
+            self.objects_copied = copy_bucket(source_s3, self.s3.client(), artifact_bucket)
         with progress.step("restoring: the chart's MLflow pod on the restored stores"):
-            pod = pod_from_chart(database_values(database), database, self.s3.server_env(), self.folder)
+            pod = pod_from_chart({**database_values(database), **job.auth_values}, database, self.s3.server_env(),
+                                 self.folder)
             self.server = pod.server(name="mlflow-server-restored")
             self.server.start()
         self.seconds = time.monotonic() - started
+
+    def _load(self, backup: Backup, dump: str, source_s3: Any, database: Database) -> None:
+        key = backup.key_of(dump)
+        if key is None:
+            raise ServiceFailed(f"the backup {backup.folder} has no {dump}: it cannot be restored",
+                                f"restore an older backup, or check the CronJob's logs for the run at {backup.folder}")
+        path = self.folder / dump
+        source_s3.download_file(backup.bucket, key, str(path))
+        pg_restore(database, path)
 
     @property
     def url(self) -> str:

@@ -23,3 +23,10 @@ def files_holding(secret: str, paths: list[Path]) -> list[str]:
     """The files among `paths` whose bytes contain `secret`."""
     needle = secret.encode()
     return [str(path) for path in paths if path.is_file() and needle in path.read_bytes()]
+
+
+def user_with_experiment(url: str, admin: tuple[str, str], name: str) -> tuple[str, str, str]:
+    """A new login created by the admin, and an experiment that login created (MLflow gives it MANAGE):
+    (login, password, experiment id)."""
+    login, password = create_users(url, MlflowApi(url, admin), [name])[name]
+    return login, password, MlflowApi(url, (login, password)).create_experiment(f"{login}-experiment")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -79,6 +80,11 @@ class PostgresService:
         self.execute(f'CREATE ROLE "{user}" LOGIN CREATEDB PASSWORD %s', (password,))
         self.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
         return Database("127.0.0.1", self.port, name, user, password)
+
+    def database_of(self, owner: Database, name: str) -> Database:
+        """One more database owned by `owner`'s role (the auth database beside the MLflow one)."""
+        self.execute(f'CREATE DATABASE "{name}" OWNER "{owner.user}"')
+        return dataclasses.replace(owner, name=name)
 
     def connect(self, database: str = "postgres") -> Any:
         return psycopg2.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname=database)

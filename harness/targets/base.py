@@ -88,16 +88,18 @@ class Target(abc.ABC):
     def stop_mlops_with_login(self, login: Any) -> None:
         raise SuiteError(f"the {self.name} target does not start MLOps API replicas")
 
-    def run_backup_job(self, job: BackupJob) -> str:
-        """One run of the chart's backup CronJob against the platform; what it printed."""
+    def run_backup_job(self, job: BackupJob, database: Database | None = None) -> str:
+        """One run of the chart's backup CronJob against the platform (its database, or `database` on the
+        platform's PostgreSQL); what it printed."""
         raise SuiteError(f"the {self.name} target does not run the backup CronJob's commands locally")
 
     def backups(self, job: BackupJob) -> list[Backup]:
         """The backups `job` has written into the platform's bucket, oldest first."""
         raise SuiteError(f"the {self.name} target does not list backups")
 
-    def restored_platform(self, job: BackupJob, backup: Backup) -> RestoredPlatform:
-        """A fresh PostgreSQL and S3 store restored from `backup`, with the chart's MLflow pod on them."""
+    def restored_platform(self, job: BackupJob, backup: Backup, database: Database | None = None) -> RestoredPlatform:
+        """A fresh PostgreSQL and S3 store restored from `backup` (taken of the platform's database or of
+        `database`), with the chart's MLflow pod on them."""
         raise SuiteError(f"the {self.name} target does not restore backups onto local processes")
 
     def stop_restored(self, restored: RestoredPlatform) -> None:

@@ -136,21 +136,27 @@ class LocalTarget(Target):
             variant.server.start()
         return variant
 
-    def run_backup_job(self, job: BackupJob) -> str:
+    def run_backup_job(self, job: BackupJob, database: Database | None = None) -> str:
         self.platform()
         assert self._database is not None and self._s3 is not None
+        missing = [bucket for bucket in job.buckets if bucket not in self._buckets]
+        if missing:  # the chart's bucket Job, on an install with the backup on, makes them
+            self._s3.create_buckets(missing)
+            self._buckets = [*self._buckets, *missing]
         with progress.step("running the chart's backup CronJob (pg_dump, upload) against the platform"):
-            return job.run(self._database, self._s3.server_env(), self.workdir / f"backup-{secrets.token_hex(4)}")
+            return job.run(database or self._database, self._s3.server_env(),
+                           self.workdir / f"backup-{secrets.token_hex(4)}")
 
     def backups(self, job: BackupJob) -> list[Backup]:
         return backups_in(self.platform().s3_client(), job)
 
-    def restored_platform(self, job: BackupJob, backup: Backup) -> RestoredPlatform:
+    def restored_platform(self, job: BackupJob, backup: Backup, database: Database | None = None) -> RestoredPlatform:
         platform = self.platform()
         assert self._database is not None
+        original = database or self._database
         restored = RestoredPlatform(self.workdir)
         self._restored.append(restored)
-        restored.restore(backup, platform.s3_client(), job, platform.bucket, self._database.name, self._database.user)
+        restored.restore(backup, platform.s3_client(), job, platform.bucket, original.name, original.user)
         return restored
 
     def stop_restored(self, restored: RestoredPlatform) -> None:

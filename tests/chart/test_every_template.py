@@ -32,7 +32,7 @@ def test_every_image_value_has_one_shape():
                 yield from images(value, f"{path}{key}.")
 
     found = dict(images(values))
-    assert len(found) == 7, found
+    assert len(found) == 8, found
     assert {path: sorted(value) for path, value in found.items() if set(value) - {"repository", "tag"}} == {
         path: ["pullPolicy", "repository", "tag"] for path in found if path != "spark.kubernetes.executorImage"}
 

@@ -4,6 +4,7 @@ password from its Secret, writes to the configured bucket and keeps the configur
 import pytest
 
 from harness import chart
+from harness.chart.storage import bucket_job_script, buckets_created
 
 
 def test_the_backup_cronjob_is_off_by_default_and_restricted_when_on():
@@ -28,3 +29,30 @@ def test_backups_need_mlflow_and_a_sane_schedule():
         chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "mlflow.enabled": "false"})
     with pytest.raises(chart.RenderFailed, match="schedule"):
         chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "backup.schedule": "hourly"})
+
+
+def test_the_dumps_go_to_a_bucket_of_their_own_which_the_bucket_job_creates():
+    rendered = chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true"})
+    upload = chart.env_values(rendered.pod_of("backup")["containers"][0])
+    assert upload["BACKUP_BUCKET"] == "mlflow-backups" != chart.artifact_bucket(rendered)
+    assert "mlflow-backups" in buckets_created(bucket_job_script(rendered))
+    with pytest.raises(chart.RenderFailed, match="must not be the artifact bucket"):
+        chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "backup.bucket": "mlflow-artifacts"})
+
+
+def test_with_basic_auth_the_users_database_is_dumped_too():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "backup.enabled": "true", "mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "x" * 16})
+    dumps = {c["name"]: c["args"] for c in rendered.pod_of("backup")["initContainers"]}
+    assert "--dbname=mlflow_auth" in dumps["dump-auth"] and "--file=/tmp/auth.dump" in dumps["dump-auth"]
+    assert "--dbname=$(MLFLOW_DB_NAME)" in dumps["dump"] and "--file=/tmp/mlflow.dump" in dumps["dump"]
+
+
+def test_an_external_database_needs_a_dump_image_of_its_major_version():
+    external = {"backup.enabled": "true", "mlflow.postgresql.enabled": "false",
+                "mlflow.postgresql.host": "db.example.com", "mlflow.postgresql.existingSecret": "db"}
+    with pytest.raises(chart.RenderFailed, match="need backup.image"):
+        chart.render("standalone-submit", "4.1.1", external)
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        **external, "backup.image.repository": "postgres", "backup.image.tag": "17-alpine"})
+    assert {c["image"] for c in rendered.pod_of("backup")["initContainers"]} == {"postgres:17-alpine"}
