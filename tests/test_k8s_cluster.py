@@ -237,7 +237,7 @@ def test_a_timed_out_job_is_killed_in_the_pod_and_secrets_are_masked(tmp_path, m
     site = object.__new__(K8sSparkSite)
     site.target, site.mode, site.version = target, "standalone-submit", "4.1.1"
     site._driver_component, site.master_url = "spark-master", "spark://m:7077"
-    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets: NS(
+    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
         returncode=None, command=masked(argv, secrets)))
     job = site._run_in_driver("python x", ["python3", "x.py", "--catalog-uri", "postgresql://u:s3cret@db/m"], 1,
                               ("s3cret",))
@@ -259,7 +259,7 @@ def test_a_spark_model_is_staged_in_the_releases_bucket(tmp_path, monkeypatch, m
     site.target, site.mode, site.version = target, mode, version
     site._driver_component, site.master_url = "spark-master", "spark://m:7077"
     monkeypatch.setattr(target_module, "ensure_runtime", lambda v: NS(spark_home=tmp_path))
-    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets: NS(
+    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
         returncode=0, command=masked(argv, secrets)))
     script = " ".join(site.submit("train_submit.py", [], {}).command)
     assert "MLFLOW_DFS_TMP=s3a://mlflow-artifacts/.spark-model-staging" in script
@@ -275,6 +275,17 @@ def test_the_hadoop_version_comes_from_the_distribution(tmp_path):
     (tmp_path / "jars").mkdir()
     (tmp_path / "jars" / "hadoop-client-api-3.4.2.jar").touch()
     assert target_module.hadoop_version(tmp_path) == "3.4.2"
+
+
+def test_a_job_is_stopped_as_soon_as_its_log_shows_the_awaited_line(tmp_path):
+    script = "echo starting >&2; sleep 1; echo 'New auth protocol failed' >&2; sleep 60"
+    started = time.monotonic()
+    job = run_logged("refused", ["sh", "-c", script], tmp_path / "j.log", {"PATH": "/usr/bin:/bin"}, 120,
+                     stop_when_logged="New auth protocol failed")
+    assert job.returncode is None and time.monotonic() - started < 20
+    finished = run_logged("done", ["sh", "-c", "echo fine >&2"], tmp_path / "k.log", {"PATH": "/usr/bin:/bin"}, 120,
+                          stop_when_logged="never printed")
+    assert finished.returncode == 0
 
 
 def test_run_logged_keeps_only_the_masked_command(tmp_path):

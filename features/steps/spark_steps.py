@@ -179,7 +179,7 @@ def step_foreign_driver(context):
     attach_job(context.job, errors_expected_because="the master refuses this driver: it proves a secret of its own")
 
 
-@then("the master refuses the driver's authentication until the driver gives up")
+@then("the master refuses the driver's authentication")
 def step_refused(context):
     problems = training.refusal_problems(context.job)
     assert not problems, "; ".join(problems) + "\n" + context.job.failure()

@@ -210,12 +210,13 @@ class LocalSparkSite(SparkSite):
         return logs / f"{self.mode}-{self.version}-{Path(job).stem}-{len(list(logs.iterdir()))}.log"
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
-               storage_access: bool = False) -> JobRun:
+               storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
         argv = [str(self.runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
                 "--properties-file", str(self._properties), *confs, str(JOBS_DIR / job), *job_args]
         log = self._log(job)
-        return run_logged(f"spark-submit {job}", argv, log, self._env(storage_access), timeout, cwd=log.parent)
+        return run_logged(f"spark-submit {job}", argv, log, self._env(storage_access), timeout, cwd=log.parent,
+                          stop_when_logged=stop_when_logged)
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:

@@ -65,8 +65,9 @@ def masked(argv: Sequence[str], secrets: Sequence[str]) -> list[str]:
 
 
 def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
-               cwd: Path | None = None, secrets: Sequence[str] = ()) -> JobRun:
-    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down.
+               cwd: Path | None = None, secrets: Sequence[str] = (), stop_when_logged: str | None = None) -> JobRun:
+    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down, and
+    so does `stop_when_logged` appearing in its log (the job then counts as stopped: return code None).
     The JobRun keeps the command line with `secrets` masked."""
     stdout_path = log_path.with_suffix(".out")
     # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
@@ -74,13 +75,26 @@ def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, st
     started, launched_at = time.perf_counter(), time.time()
     process.start()
     try:
-        code = process.wait(timeout)
+        code = _wait(process, timeout, log_path, stop_when_logged)
     finally:
         process.stop(timeout=10)
     seconds = time.perf_counter() - started
     timings.record(timings.SPARK_JOBS, seconds)
     return JobRun(name, masked(argv, secrets), code, seconds, log_path, stdout_path,
                   read_result(stdout_path), launched_at)
+
+
+def _wait(process: ManagedProcess, timeout: float, log_path: Path, stop_when_logged: str | None) -> int | None:
+    if stop_when_logged is None:
+        return process.wait(timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = process.wait(1.0)
+        if code is not None:
+            return code
+        if log_path.exists() and stop_when_logged in log_path.read_text(errors="replace"):
+            return None
+    return None
 
 
 def read_result(stdout_path: Path) -> dict[str, Any]:
@@ -122,9 +136,10 @@ class SparkSite(abc.ABC):
 
     @abc.abstractmethod
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
-               storage_access: bool = False) -> JobRun:
+               storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         """spark-submit the job script `job` (a file in harness/jobs) to this site's master. Only jobs that
-        read the lakehouse get storage credentials: MLflow artifacts must go through the server."""
+        read the lakehouse get storage credentials: MLflow artifacts must go through the server. The job is
+        stopped once its log shows `stop_when_logged` (see run_logged)."""
 
     @abc.abstractmethod
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,

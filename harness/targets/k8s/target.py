@@ -397,21 +397,22 @@ class K8sSparkSite(SparkSite):
                 self.target.secret(f"{self.target.fullname}-s3", "secret-key"))
 
     def _run_in_driver(self, name: str, command: list[str], timeout: float, secrets: tuple[str, ...] = (),
-                       dfs_tmp: str | None = None) -> JobRun:
+                       dfs_tmp: str | None = None, stop_when_logged: str | None = None) -> JobRun:
         pod = self._prepare_driver()
         log = self.target.workdir / "logs" / f"{self.mode}-{self.version}-{name.replace(' ', '-')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         pid_file = f"/tmp/spec-job-{uuid.uuid4().hex[:8]}.pid"
         kubectl = [str(tools.CACHE_DIR / "tools" / "kubectl"), "exec", "-n", self.target.namespace, pod.name, "--",
                    *in_pod_job(driver_script(self._remote_env(dfs_tmp), command, pid_file))]
-        job = run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout, secrets=secrets)
-        if job.returncode is None:  # timed out: kubectl is gone, the job in the pod is not
+        job = run_logged(name, kubectl, log, env=dict(os.environ), timeout=timeout, secrets=secrets,
+                         stop_when_logged=stop_when_logged)
+        if job.returncode is None:  # stopped: kubectl is gone, the job in the pod is not
             with contextlib.suppress(ExecFailed):
                 self.target.cluster.exec_in(pod.name, ["sh", "-c", kill_group(pid_file)], timeout=30)
         return job
 
     def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
-               storage_access: bool = False) -> JobRun:
+               storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         keys = self._storage_keys()
         dfs_tmp, staging = model_staging(self.target.rendered(), hadoop_version(ensure_runtime(self.version).spark_home),
                                          *keys)
@@ -421,7 +422,7 @@ class K8sSparkSite(SparkSite):
         conf_args = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
         return self._run_in_driver(f"spark-submit {job}", ["/opt/spark/bin/spark-submit", "--master", self.master_url,
                                                              *conf_args, f"{REMOTE_JOBS}/{job}", *job_args],
-                                   timeout, (*self._secrets(), *keys), dfs_tmp)
+                                   timeout, (*self._secrets(), *keys), dfs_tmp, stop_when_logged)
 
     def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
