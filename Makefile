@@ -6,10 +6,12 @@ TARGET ?= local
 BEHAVE_ARGS ?=
 RESULTS := reports/allure-results
 REPORT := reports/allure-report
+# The command as typed, for the report's executor (harness/allure_meta.py).
+export SPEC_COMMAND = make $(MAKECMDGOALS)$(if $(filter command line,$(origin TARGET)), TARGET=$(TARGET))
 # The cached environments are installed without bytecode: their programs write it on first use (CI sets this).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup doctor platform acceptance report unit test bench clean
+.PHONY: setup doctor platform acceptance smoke rerun report unit test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -30,6 +32,21 @@ acceptance: setup
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS); [ ! -d $(REPORT)/history ] || cp -r $(REPORT)/history $(RESULTS)/; \
 	status=0; \
 	$(VENV)/python -m harness.acceptance $(RESULTS) -D target=$(TARGET) $(BEHAVE_ARGS) || status=$$?; \
+	$(MAKE) --no-print-directory report; \
+	exit $$status
+
+## The quick lane: the scenarios tagged @smoke (one of every feature, the newest Spark of every mode), with
+## the same report and grid (cells it does not run are marked so).
+smoke: setup
+	@$(MAKE) --no-print-directory acceptance BEHAVE_ARGS="--tags=smoke --no-skipped -D gpu=simulated $(BEHAVE_ARGS)"
+
+## Exactly the scenarios that failed in the last run (reports/rerun.txt), with its -D options; their results
+## join the last run's report (as retries) and their cells are laid over its grid.
+rerun: setup
+	@status=0; \
+	mkdir -p $(RESULTS); \
+	$(VENV)/python -m harness.acceptance $(RESULTS) --rerun \
+	  $(if $(filter command line environment,$(origin TARGET)),-D target=$(TARGET)) $(BEHAVE_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory report; \
 	exit $$status
 

@@ -75,6 +75,7 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
       | gpu                |
       | iceberg            |
 
+  @smoke
   Scenario: The default values hold no password
     Then the chart's default values file holds no password
 

@@ -21,6 +21,7 @@ Feature: The MLflow REST API answers every call a tracking client makes
     Then the new experiment can be fetched by its name
     And "experiments/create" answers within 100 ms at the median of 10 calls
 
+  @smoke
   Scenario: Create a run
     When a run is created in the scenario's experiment
     Then reading the run back gives the status "RUNNING"

@@ -9,6 +9,7 @@ Feature: A backup taken by the chart's CronJob brings MLflow back on a fresh pla
   Background:
     Given the platform is running
 
+  @smoke
   Scenario: Runs and registered models come back from the newest backup on a fresh platform
     Given a run with params, metrics, a tag and an artifact, and a registered model with two versions of it
     When the chart's backup CronJob runs against the platform

@@ -40,6 +40,7 @@ Feature: A bad request gets a precise error and changes nothing
       | an artifact upload over the body-size limit    | 413    | -                       |
 
   # Accepted, but not stored as sent: recorded so that a change in MLflow shows up here.
+  @smoke
   Scenario: A 1 MB param value is stored cut to 6000 characters
     When the run logs the param "huge" with a value of 1000000 characters
     Then the call succeeds

@@ -10,6 +10,7 @@ Feature: The tracking server loses nothing it acknowledged when its process, dat
   # The client retries refused connections until the server is back, so no call made while it is down fails.
   # The one call in flight at the kill may fail (seen in CI: "IncompleteRead", the answer's headers were out,
   # its body was not): MLflow's client retries connections and statuses, not an answer cut in the middle.
+  @smoke
   Scenario: A server killed and started again is carried over by the MLflow client's retries
     Given a client logs metrics straight to replica-1 with the MLflow client and its retries
     When replica-1 is killed with its whole process group and started again

@@ -9,6 +9,7 @@ Feature: Two MLflow replicas keep tracking up through a crash, a rolling update 
   Background:
     Given the production deployment runs 2 MLflow replicas behind the balancer
 
+  @smoke
   Scenario: Killing one replica loses no acknowledged metric and the balancer stops sending to it
     Given 4 clients log metrics through the balancer in a loop
     When replica-1 is killed with its whole process group while they log

@@ -14,6 +14,7 @@ Feature: The chart's production options work on a real MLflow server
 
   # The MLflow pod creates the auth database itself when it is missing: auth can be turned on for a platform
   # whose PostgreSQL already exists, or an external one (no first-boot script is relied on).
+  @smoke
   Scenario: With basic auth on, the MLflow API refuses requests without credentials
     Given an MLflow server started from the chart with mlflow.auth.enabled=true
     Then a tracking call to that server without credentials is refused with status 401

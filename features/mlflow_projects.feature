@@ -7,6 +7,7 @@ Feature: MLflow projects run on the platform's Spark
   Background:
     Given the platform is running
 
+  @smoke
   Scenario: An MLflow project runs on the platform's Spark and its run is FINISHED with the project's parameters
     Given the platform runs Spark 4.1.1 in standalone-submit mode
     When the MLflow project "mlflow_project" runs with alpha 0.5 and l1_ratio 0.5

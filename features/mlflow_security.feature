@@ -18,6 +18,7 @@ Feature: Only known users reach MLflow, over verified HTTPS, and each changes on
     When a client that trusts only an unrelated CA calls the Ingress
     Then the call fails certificate verification
 
+  @smoke
   Scenario: A user cannot change another user's experiment
     Given the users "alice" and "bob" created by the admin
     When "alice" creates an experiment through the Ingress

@@ -18,6 +18,7 @@ Feature: MLflow tracking server keeps runs in PostgreSQL and artifacts in the bu
   Scenario: The artifacts bucket exists
     Then the bucket "mlflow-artifacts" exists in the artifact store
 
+  @smoke
   Scenario: A test experiment logs a parameter and a metric and reads them back
     When a run logs the parameter "test_param" with value "value"
     And that run logs the metric "test_metric" with value 0.95

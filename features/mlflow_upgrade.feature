@@ -8,6 +8,7 @@ Feature: Tracking data written by the seed's MLflow 2.14 survives the upgrade to
   Background:
     Given the platform is running
 
+  @smoke
   Scenario: The chart's MLflow pod upgrades an MLflow 2.14 database and serves its runs and models unchanged
     Given an MLflow 2.14.3 server tracked a run with params, metrics, a tag and an artifact, and a registered model with two versions of it, on a database of its own
     When the chart's MLflow pod starts on that database

@@ -30,10 +30,14 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
       | standalone-submit  | 3.5.7   | FINISHED          |
       | standalone-submit  | 3.5.8   | FINISHED          |
       | standalone-submit  | 4.1.0   | FINISHED          |
-      | standalone-submit  | 4.1.1   | FINISHED          |
       | connect-standalone | 3.5.7   | RUNNING           |
       | connect-standalone | 3.5.8   | RUNNING           |
       | connect-standalone | 4.1.0   | RUNNING           |
+
+    @smoke
+    Examples: Spark's standalone cluster manager, the newest Spark
+      | mode               | version | application state |
+      | standalone-submit  | 4.1.1   | FINISHED          |
       | connect-standalone | 4.1.1   | RUNNING           |
 
     @needs-k8s
@@ -42,10 +46,14 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
       | k8s         | 3.5.7   | FINISHED          |
       | k8s         | 3.5.8   | FINISHED          |
       | k8s         | 4.1.0   | FINISHED          |
-      | k8s         | 4.1.1   | FINISHED          |
       | connect-k8s | 3.5.7   | RUNNING           |
       | connect-k8s | 3.5.8   | RUNNING           |
       | connect-k8s | 4.1.0   | RUNNING           |
+
+    @needs-k8s @smoke
+    Examples: Kubernetes as cluster manager, the newest Spark
+      | mode        | version | application state |
+      | k8s         | 4.1.1   | FINISHED          |
       | connect-k8s | 4.1.1   | RUNNING           |
 
   Scenario Outline: Executors of Spark <version> are each given a GPU from <gpu source> and the run records them
@@ -59,20 +67,28 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
 
     # Newest first: the rows before ended on 4.1.x, whose clusters are still up (the local target keeps two
     # Spark versions running), and the Iceberg rows after start on 3.5.x, which these end with.
+    @needs-gpu @smoke
+    Examples: real GPUs, the newest Spark
+      | mode | version | gpu source |
+      | gpu  | 4.1.1   | nvidia-smi |
+
     @needs-gpu
     Examples: real GPUs
       | mode | version | gpu source |
-      | gpu  | 4.1.1   | nvidia-smi |
       | gpu  | 4.1.0   | nvidia-smi |
       | gpu  | 3.5.8   | nvidia-smi |
       | gpu  | 3.5.7   | nvidia-smi |
 
     # Without a GPU this proves only Spark's resource scheduling, with a discovery script that reports
     # made-up addresses. These rows run only with -D gpu=simulated and never count as a GPU pass.
+    @needs-simulated-gpu @smoke
+    Examples: simulated GPUs, the newest Spark
+      | mode | version | gpu source                    |
+      | gpu  | 4.1.1   | the simulated discovery script |
+
     @needs-simulated-gpu
     Examples: simulated GPUs
       | mode | version | gpu source                    |
-      | gpu  | 4.1.1   | the simulated discovery script |
       | gpu  | 4.1.0   | the simulated discovery script |
       | gpu  | 3.5.8   | the simulated discovery script |
       | gpu  | 3.5.7   | the simulated discovery script |
@@ -94,4 +110,8 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
       | iceberg | 3.5.7   |
       | iceberg | 3.5.8   |
       | iceberg | 4.1.0   |
+
+    @smoke
+    Examples: the newest Spark
+      | mode    | version |
       | iceberg | 4.1.1   |

@@ -11,6 +11,7 @@ Feature: A data scientist's training script goes from upload to served predictio
   Background:
     Given the platform's MLOps API is running
 
+  @smoke
   Scenario: An uploaded training script is followed from queued to completed
     When the data scientist uploads "train_random_forest.py" requiring "scikit-learn"
     Then the upload is answered 202 with a job id and the status "queued"

@@ -16,11 +16,16 @@ from rich.table import Table
 from harness.matrix import MODES, SPARK_VERSIONS
 from harness.progress import console
 
-MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
-COLOURS = {"passed": "#97cc64", "failed": "#fd5a3e", "skipped": "#d5d5d5", "not run": "#ffffff"}
+# "simulated": a GPU row that passed on the simulated discovery script: Spark's scheduling proven, no GPU used.
+MARKS = {"passed": "pass", "simulated": "sim", "failed": "FAIL", "skipped": "skip", "not run": "-"}
+COLOURS = {"passed": "#97cc64", "simulated": "#9ec5e8", "failed": "#fd5a3e", "skipped": "#d5d5d5",
+           "not run": "#ffffff"}
+LEGEND = {"simulated": "sim: passed on simulated GPUs (a made-up discovery script; no GPU was used)",
+          "not run": "-: not run in this run"}
 MATRIX_JSON = "matrix.json"
+RECORDS_JSON = "matrix-records.json"  # every scenario's record of the last run: what `make rerun` merges into
 ATTACHMENT_NAME = "Spark matrix of this run"
-RICH_STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim", "not run": "dim"}
+RICH_STYLES = {"passed": "green", "simulated": "blue", "failed": "bold red", "skipped": "dim", "not run": "dim"}
 
 
 @dataclass
@@ -33,14 +38,14 @@ class Cell:
 
     @property
     def status(self) -> str:
-        for status in ("failed", "passed", "skipped"):
+        for status in ("failed", "passed", "simulated", "skipped"):
             if status in self.outcomes:
                 return status
         return "not run"
 
     @property
     def label(self) -> str:
-        timing = f" {self.seconds:.0f}s" if self.status in ("passed", "failed") else ""
+        timing = f" {self.seconds:.0f}s" if self.status in ("passed", "simulated", "failed") else ""
         return MARKS[self.status] + timing
 
 
@@ -59,6 +64,16 @@ class MatrixGrid:
                 for record in json.loads(part.read_text()):
                     grid.record(**record)
                 part.unlink()
+        return grid
+
+    @classmethod
+    def rerun_over(cls, previous: Path, rerun: MatrixGrid) -> MatrixGrid:
+        """The last run's grid with the cells a rerun ran taken from the rerun (the rest as they were)."""
+        grid = cls()
+        rerun_cells = {(str(r["mode"]), str(r["version"])) for r in rerun._records}
+        earlier = json.loads(previous.read_text()) if previous.exists() else []
+        for record in [r for r in earlier if (r["mode"], r["version"]) not in rerun_cells] + rerun._records:
+            grid.record(**record)  # type: ignore[arg-type]
         return grid
 
     def save_records(self, path: Path) -> None:
@@ -89,6 +104,11 @@ class MatrixGrid:
                     numbers.setdefault(reason, len(numbers) + 1)
         return numbers
 
+    def legend(self) -> list[str]:
+        """What the marks that need saying mean, for those the grid shows."""
+        shown = {cell.status for cell in self.cells.values()}
+        return [text for status, text in LEGEND.items() if status in shown]
+
     def _cell_text(self, cell: Cell, numbers: dict[str, int]) -> str:
         notes = "".join(f"[{numbers[r]}]" for r in cell.reasons if r in numbers) if cell.status == "skipped" else ""
         return cell.label + notes
@@ -100,13 +120,15 @@ class MatrixGrid:
             row = [self._cell_text(self.cells[(mode, version)], numbers) for version in SPARK_VERSIONS]
             lines.append(f"| {mode} | " + " | ".join(row) + " |")
         lines.append("")
+        lines += [f"{text}  " for text in self.legend()]
         lines += [f"[{number}] {reason}  " for reason, number in numbers.items()]
         return "\n".join(lines).rstrip() + "\n"
 
     def table(self) -> Table:
         numbers = self._reason_numbers()
         table = Table(title="Spark matrix: mode x version", caption="\n".join(
-            f"[{number}] {reason}" for reason, number in numbers.items()), caption_justify="left")
+            [*self.legend(), *(f"[{number}] {reason}" for reason, number in numbers.items())]),
+            caption_justify="left")
         table.add_column("mode")
         for version in SPARK_VERSIONS:
             table.add_column(version, justify="center")
@@ -117,10 +139,11 @@ class MatrixGrid:
 
     def svg(self) -> str:
         numbers = self._reason_numbers()
+        notes = [*self.legend(), *(f"[{number}] {reason}" for reason, number in numbers.items())]
         head_w, cell_w, row_h, top = 150, 110, 30, 40
-        longest_note = max((len(reason) + 5 for reason in numbers), default=0)
+        longest_note = max((len(note) for note in notes), default=0)
         width = max(head_w + cell_w * len(SPARK_VERSIONS), 10 + int(6.5 * longest_note))  # 11px text: ~6.5px a char
-        height = top + row_h * (len(MODES) + 1) + 18 * len(numbers) + 10
+        height = top + row_h * (len(MODES) + 1) + 18 * len(notes) + 10
         svg = ET.Element("svg", xmlns="http://www.w3.org/2000/svg", width=str(width), height=str(height),
                          style="font-family:sans-serif;font-size:13px")
         ET.SubElement(svg, "text", x="5", y="20", style="font-weight:bold").text = "Spark matrix: mode x version"
@@ -139,8 +162,8 @@ class MatrixGrid:
                 ET.SubElement(svg, "text", x=str(x + cell_w // 2), y=str(y + 20),
                               **{"text-anchor": "middle"}).text = self._cell_text(cell, numbers)
         y = top + row_h * (len(MODES) + 1) + 14
-        for reason, number in numbers.items():
-            ET.SubElement(svg, "text", x="5", y=str(y), style="font-size:11px").text = f"[{number}] {reason}"
+        for note in notes:
+            ET.SubElement(svg, "text", x="5", y=str(y), style="font-size:11px").text = note
             y += 18
         return ET.tostring(svg, encoding="unicode")
 
@@ -155,6 +178,7 @@ class MatrixGrid:
         markdown.write_text("# Spark matrix: mode x version\n\n" + self.markdown())
         picture.write_text(self.svg())
         (folder / MATRIX_JSON).write_text(self.as_json())
+        self.save_records(folder / RECORDS_JSON)
         return markdown, picture
 
     def publish(self, folder: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from harness import timings
 from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, _summarize, behave_command,
-                                defines, matrix_records, plan, run, shard_ledger)
+                                defines, matrix_records, merge_rerun_lists, plan, rerun_args, run, shard_ledger)
 from harness.matrix_grid import MatrixGrid
 from harness.system.memory import MemoryPeak
 from harness.system.waiting import wait_for
@@ -92,7 +92,7 @@ def test_the_summary_ends_with_the_failed_scenarios_of_both_processes(tmp_path, 
 
 
 def test_the_runner_makes_one_matrix_of_both_processes_records(tmp_path, capfd):
-    """A matrix scenario can run in either process (mlflow_projects.feature runs beside the matrix)."""
+    """A matrix scenario can run in either process: the grid is one of both processes' records."""
     for name, cell in (("matrix", ("iceberg", "4.1.1")), ("others", ("standalone-submit", "4.1.1"))):
         part = MatrixGrid()
         part.record(*cell, "passed", 40.0)
@@ -146,3 +146,37 @@ def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp
     assert {line.split("|")[0].strip() for line in output.splitlines() if "ABORTED: By user." in line} == starting
     assert survivors(marker) == []
     assert list(private_tmp.iterdir()) == []
+
+
+def test_the_processes_failed_scenarios_become_one_rerun_list_with_the_runs_options(tmp_path):
+    (tmp_path / "rerun-matrix.txt").write_text("# -- RERUN: 1 failing scenarios during last test run.\n"
+                                               "features/spark_matrix.feature:37\n")
+    (tmp_path / "rerun-others.txt").write_text("features/mlflow_api.feature:24\n")
+    failed = merge_rerun_lists([Shard("matrix", ()), Shard("others", ())], {"gpu": "simulated"}, tmp_path)
+    assert failed == ["features/spark_matrix.feature:37", "features/mlflow_api.feature:24"]
+    assert (tmp_path / "rerun.txt").read_text() == "features/spark_matrix.feature:37\nfeatures/mlflow_api.feature:24\n"
+    assert not (tmp_path / "rerun-matrix.txt").exists()
+    args = rerun_args(["-D", "target=local", "--tags=~@slow"], tmp_path)
+    assert args == ["-D", "gpu=simulated", "-D", "target=local", "--tags=~@slow", f"@{tmp_path / 'rerun-input.txt'}"]
+    assert (tmp_path / "rerun-input.txt").read_text() == (tmp_path / "rerun.txt").read_text()
+    assert "-f" in behave_command(Shard("all", ()), [], tmp_path, True, tmp_path) and \
+        str(tmp_path / "rerun-all.txt") in behave_command(Shard("all", ()), [], tmp_path, True, tmp_path)
+
+
+def test_a_rerun_after_a_green_run_says_so_and_runs_nothing(tmp_path, capsys):
+    merge_rerun_lists([Shard("all", ())], {}, tmp_path)
+    assert rerun_args([], tmp_path) is None
+    assert run(tmp_path / "results", [], rerun=True, reports=tmp_path) == 0
+    assert "nothing to rerun: no scenario failed in the last run" in capsys.readouterr().err
+
+
+def test_a_rerun_lays_its_cells_over_the_last_runs_grid(tmp_path):
+    last = MatrixGrid()
+    last.record("iceberg", "4.1.1", "failed", 3.0)
+    last.record("gpu", "4.1.1", "simulated", 17.0)
+    last.write(tmp_path)
+    again = MatrixGrid()
+    again.record("iceberg", "4.1.1", "passed", 41.0)
+    grid = MatrixGrid.rerun_over(tmp_path / "matrix-records.json", again)
+    assert grid.cells[("iceberg", "4.1.1")].label == "pass 41s"
+    assert grid.cells[("gpu", "4.1.1")].label == "sim 17s"

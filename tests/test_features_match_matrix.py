@@ -80,3 +80,17 @@ def test_the_least_recently_used_version_makes_room():
     live = LiveVersions(limit=2)
     assert [live.use(v) for v in ("3.5.7", "3.5.8", "3.5.7", "4.1.1", "4.1.1")] == [[], [], [], ["3.5.8"], []]
     assert live.running == ["3.5.7", "4.1.1"]
+
+
+def test_the_smoke_lane_takes_a_scenario_of_every_feature_and_the_newest_spark_of_every_mode():
+    """`make smoke` runs what @smoke tags: chosen on the scenarios, never by a hand list."""
+    untagged = []
+    for path in sorted(FEATURES.glob("*.feature")):
+        feature = parse_file(str(path))
+        smoke = [scenario for scenario in feature.walk_scenarios() if "smoke" in scenario.effective_tags]
+        if not smoke:
+            untagged.append(path.name)
+    assert untagged == []
+    smoke_rows = [row for row in _matrix_rows() if "smoke" in row["tags"].split()]
+    assert {row["mode"] for row in smoke_rows} == set(MODES)
+    assert {row["version"] for row in smoke_rows} == {SPARK_VERSIONS[-1]}

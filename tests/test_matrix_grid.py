@@ -3,7 +3,7 @@
 import json
 import xml.etree.ElementTree as ET
 
-from harness.matrix_grid import ATTACHMENT_NAME, MatrixGrid, show_whole_run, totals_text
+from harness.matrix_grid import ATTACHMENT_NAME, COLOURS, MatrixGrid, show_whole_run, totals_text
 
 
 def test_a_cell_fails_if_any_of_its_scenarios_failed_and_sums_their_time():
@@ -77,3 +77,25 @@ def test_the_attachments_of_each_process_show_the_whole_runs_grid(tmp_path):
     assert show_whole_run(tmp_path, whole) == 1
     assert (tmp_path / "a-attachment.svg").read_text() == whole.svg()
     assert (tmp_path / "b-attachment.json").read_text() == "one process's part"
+
+
+def test_a_pass_on_simulated_gpus_is_its_own_state_with_its_own_colour_and_legend():
+    grid = MatrixGrid()
+    grid.record("gpu", "4.1.1", "skipped", 0.0, "needs a GPU")
+    grid.record("gpu", "4.1.1", "simulated", 17.0)
+    grid.record("standalone-submit", "4.1.1", "passed", 35.0)
+    cell = grid.cells[("gpu", "4.1.1")]
+    assert cell.status == "simulated" and cell.label == "sim 17s"
+    assert COLOURS["simulated"] != COLOURS["passed"]
+    svg = grid.svg()
+    assert f'fill="{COLOURS["simulated"]}"' in svg and "passed on simulated GPUs" in svg
+    assert "sim: passed on simulated GPUs" in grid.markdown()
+    grid.record("gpu", "4.1.1", "failed", 3.0)
+    assert cell.status == "failed"
+
+
+def test_the_legend_names_only_the_marks_the_grid_shows():
+    grid = MatrixGrid()
+    for mode, version in grid.cells:
+        grid.record(mode, version, "passed", 1.0)
+    assert grid.legend() == []
