@@ -129,10 +129,9 @@ def rerun_args(args: Sequence[str], reports: Path = REPORTS) -> list[str] | None
         return None
     saved = json.loads((reports / RERUN_DEFINES.name).read_text()) if (reports / RERUN_DEFINES.name).exists() else {}
     options = {**saved, **defines(args)}
-    chosen = reports / "rerun-input.txt"  # behave reads it while this run writes a new rerun.txt
-    shutil.copyfile(failed, chosen)
+    # The locations themselves: behave's own `@file` argument would look for the steps beside that file.
     return [*(arg for name, value in options.items() for arg in ("-D", f"{name}={value}")), *_without_defines(args),
-            f"@{chosen}"]
+            *failed.read_text().split()]
 
 
 def _without_defines(args: Sequence[str]) -> list[str]:
@@ -185,6 +184,7 @@ def run(results: Path, args: Sequence[str], features: Path = FEATURES, rerun: bo
         args, shards = chosen, [Shard("rerun", ())]
     else:
         shards = plan(args, features)
+        (reports / RECORDS_JSON).unlink(missing_ok=True)  # a rerun lays its cells over this run's grid only
     alone = len(shards) == 1 and not rerun  # a rerun's grid and ledger are laid over the last run's
     write_run_meta(results, REPO, os.environ.get(COMMAND_ENV) or " ".join(["behave", *args]),
                    next_run_number(reports / RUN_NUMBER.name))
@@ -246,8 +246,9 @@ def _summarize(shards: list[Shard], results: Path, wall_s: float, memory: Memory
     ledger = timings.merge([shard_ledger(shard.name, reports) for shard in shards], reports / timings.LEDGER.name,
                            wall_s, memory.as_dict())
     outcomes = ledger.get("outcomes", {})
-    console.print(f"acceptance, both processes: {outcomes.get('passed', 0)} passed, {outcomes.get('failed', 0)} "
-                  f"failed, {outcomes.get('skipped', 0)} skipped in {wall_s / 60:.1f} min", markup=False)
+    console.print(f"acceptance, {'the rerun' if rerun else 'both processes'}: {outcomes.get('passed', 0)} passed, "
+                  f"{outcomes.get('failed', 0)} failed, {outcomes.get('skipped', 0)} skipped in {wall_s / 60:.1f} min",
+                  markup=False)
     console.print(memory.text(), markup=False)
     for failure in ledger.get("failures", []):
         console.print(f"[red]failed:[/] {escape(failure)}")
