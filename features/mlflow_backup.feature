@@ -28,6 +28,28 @@ Feature: A backup taken by the chart's CronJob brings MLflow back on a fresh pla
     And the restored server's auth API reports "alice" with MANAGE permission on it
     And the restored server refuses "alice" with a wrong password
 
+  Scenario: Every backup checks its dumps, records their checksums and is stored encrypted
+    When the chart's backup CronJob runs against the platform
+    Then the newest backup's manifest records each dump's size, sha256 and what pg_restore listed, matching the stored dumps
+    And every object of the newest backup was stored with server-side encryption "AES256"
+
+  Scenario: A backup that cannot reach the database fails visibly and keeps the older backups
+    Given the chart's backup CronJob has written a backup
+    When the CronJob runs while the database cannot be reached
+    Then the CronJob fails with pg_dump's message that it could not connect
+    And the backups in the bucket are exactly those before, the newest good one included
+
+  Scenario: A damaged dump is refused by the restore with a message naming it
+    Given the chart's backup CronJob has written a backup
+    And the newest backup's MLflow dump is damaged in the bucket
+    When the newest backup is restored onto a new PostgreSQL and S3 store
+    Then the restore is refused with a message naming the damaged dump and its backup
+
+  Scenario: MLflow's artifact proxy does not serve the backups
+    Given the chart's backup CronJob has written a backup
+    When a user asks MLflow's artifact proxy for the newest backup's MLflow dump
+    Then the proxy hands out no dump: it answers with an error, not the file
+
   Scenario: The CronJob keeps only as many backups as its retention
     Given the chart's backup CronJob rendered with a retention of 2
     When it runs 3 times against the platform

@@ -48,4 +48,5 @@ def test_the_auth_database_is_backed_up_only_with_basic_auth_on():
     with_auth = BackupJob.rendered_with({"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "x" * 16,
                                          "mlflow.auth.database": "users_db"})
     assert with_auth.auth_database == "users_db"
-    assert [c["name"] for c in with_auth.pod["initContainers"]] == ["dump", "dump-auth"]
+    assert [c["name"] for c in with_auth.pod["initContainers"]] == ["dump", "dump-auth", "verify-dump",
+                                                                    "verify-dump-auth"]

@@ -6,7 +6,9 @@ import time
 from behave import given, then, when
 
 from harness.mlflow.api import API, MlflowApi
-from harness.mlflow.backup import AUTH_DUMP_NAME, DUMP_NAME, BackupJob
+from harness.errors import ServiceFailed
+from harness.mlflow.backup import (AUTH_DUMP_NAME, DUMP_NAME, BackupJob, damage, manifest_problems, newest_good,
+                                   stored_encryption)
 from harness.production.users import user_with_experiment
 from harness.mlflow.samples import write_sample_model, write_sample_run
 from harness.world import unique_name
@@ -54,7 +56,7 @@ def step_backup_runs(context):
 
 @when("the newest backup is restored onto a new PostgreSQL and S3 store and the chart's MLflow pod starts on them")
 def step_restore(context):
-    newest = context.target.backups(context.backup_job)[-1]
+    newest = newest_good(context.target.backups(context.backup_job))
     context.backup_age = datetime.datetime.now(datetime.timezone.utc) - newest.taken_at
     context.newest_backup = newest
     context.restored = context.target.restored_platform(context.backup_job, newest,
@@ -102,7 +104,7 @@ def step_kept(context, count):
 
 @then("the backup holds a dump of the MLflow database and one of the users' database")
 def step_both_dumps(context):
-    names = sorted(key.rsplit("/", 1)[-1] for key in context.newest_backup.keys)
+    names = sorted(key.rsplit("/", 1)[-1] for key in context.newest_backup.keys if key.endswith(".dump"))
     assert names == sorted([DUMP_NAME, AUTH_DUMP_NAME]), f"the backup holds {names}"
 
 
@@ -125,3 +127,83 @@ def step_wrong_password(context, name):
     status = MlflowApi(context.restored.url, (context.user[0], "not-her-password")).status_of(
         "GET", f"{API}/experiments/search", params={"max_results": 1})
     assert status == 401, f"a wrong password got {status}"
+
+
+def _newest(context):
+    return newest_good(context.target.backups(context.backup_job))
+
+
+@then("the newest backup's manifest records each dump's size, sha256 and what pg_restore listed, matching the stored dumps")
+def step_manifest(context):
+    attach_json("manifest", _newest(context).manifest)
+    problems = manifest_problems(world(context).platform.s3_client(), _newest(context))
+    assert not problems, "; ".join(problems)
+
+
+@then('every object of the newest backup was stored with server-side encryption "{algorithm}"')
+def step_encrypted(context, algorithm):
+    stored = stored_encryption(world(context).platform.s3_client(), _newest(context))
+    attach_json("server-side encryption of each object", stored)
+    assert set(stored.values()) == {algorithm}, stored
+
+
+@given("the chart's backup CronJob has written a backup")
+def step_one_backup(context):
+    context.target.run_backup_job(_job(context))
+    context.backups_before = [backup.folder for backup in context.target.backups(context.backup_job)]
+
+
+@when("the CronJob runs while the database cannot be reached")
+def step_backup_no_database(context):
+    try:
+        context.target.run_backup_job(context.backup_job, reachable=False)
+        context.backup_failure = None
+    except ServiceFailed as failed:
+        context.backup_failure = str(failed)
+    attach_text("backup job failure", context.backup_failure or "(it did not fail)")
+
+
+@then("the CronJob fails with pg_dump's message that it could not connect")
+def step_backup_failed(context):
+    failure = context.backup_failure or ""
+    assert "container dump failed" in failure and "connection" in failure.lower(), failure or "it did not fail"
+
+
+@then("the backups in the bucket are exactly those before, the newest good one included")
+def step_backups_kept(context):
+    after = context.target.backups(context.backup_job)
+    assert [backup.folder for backup in after] == context.backups_before and after[-1].good, after
+
+
+@given("the newest backup's MLflow dump is damaged in the bucket")
+def step_damage(context):
+    damage(world(context).platform.s3_client(), _newest(context), DUMP_NAME)
+
+
+@when("the newest backup is restored onto a new PostgreSQL and S3 store")
+def step_restore_refused(context):
+    newest = _newest(context)
+    context.damaged_folder = newest.folder
+    try:
+        context.add_cleanup(context.target.stop_restored, context.target.restored_platform(context.backup_job, newest))
+        context.restore_failure = None
+    except ServiceFailed as refused:
+        context.restore_failure = str(refused)
+
+
+@then("the restore is refused with a message naming the damaged dump and its backup")
+def step_refused(context):
+    failure = context.restore_failure or "the restore went through"
+    assert DUMP_NAME in failure and context.damaged_folder in failure and "damaged" in failure, failure
+
+
+@when("a user asks MLflow's artifact proxy for the newest backup's MLflow dump")
+def step_proxy(context):
+    api = MlflowApi(world(context).platform.mlflow_url)
+    context.proxied = api.proxied_object(_newest(context).key_of(DUMP_NAME))
+
+
+@then("the proxy hands out no dump: it answers with an error, not the file")
+def step_proxy_refused(context):
+    status, body = context.proxied  # MLflow 3.17 answers a missing object with 500 INTERNAL_ERROR
+    assert status >= 400 and not body.startswith(b"PGDMP"), f"{status}: {body[:80]!r}"

@@ -190,6 +190,12 @@ class MlflowApi:
         """PUT a file into the run's artifacts through the server's artifact proxy (--serve-artifacts)."""
         self.call("PUT", f"{ARTIFACTS_API}/{run.experiment_id}/{run.run_id}/artifacts/{path}", data=data)
 
+    def proxied_object(self, path: str) -> tuple[int, bytes]:
+        """GET `path` of the artifact store through the server's artifact proxy: (status, body), any status."""
+        response = self.session.get(f"{self.base_url}{ARTIFACTS_API}/{path}", timeout=self.timeout,
+                                    verify=self.verify)
+        return response.status_code, response.content
+
     def list_artifacts(self, run_id: str, path: str = "") -> list[str]:
         params = {"run_id": run_id, **({"path": path} if path else {})}
         body = self.call("GET", f"{API}/artifacts/list", params=params)

@@ -8,6 +8,8 @@ the CronJob's schedule plus the time one backup takes (the newest backup is neve
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from harness.stores.s3 import S3Service
 BACKUP_VALUES = {"backup.enabled": "true"}
 DUMP_NAME = "mlflow.dump"
 AUTH_DUMP_NAME = "auth.dump"  # with basic auth on: the users' database
+MANIFEST_NAME = "manifest.json"  # each dump's size and sha256, written after the dumps
 TAKEN_AT_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # the dated prefix the CronJob writes under
 
 
@@ -89,9 +92,22 @@ class Backup:
     folder: str
     keys: tuple[str, ...]
     taken_at: datetime.datetime
+    manifest: dict[str, Any] | None  # written last: None for a backup the CronJob did not finish
 
     def key_of(self, dump: str) -> str | None:
         return next((key for key in self.keys if key.endswith("/" + dump)), None)
+
+    @property
+    def good(self) -> bool:
+        return self.manifest is not None
+
+
+def newest_good(backups: list[Backup]) -> Backup:
+    good = [backup for backup in backups if backup.good]
+    if not good:
+        raise ServiceFailed("no finished backup (one with its manifest.json) to restore from",
+                            "check the backup CronJob's last runs: kubectl get jobs -l app.kubernetes.io/component=backup")
+    return good[-1]
 
 
 def backups_in(s3: Any, job: BackupJob) -> list[Backup]:
@@ -102,9 +118,53 @@ def backups_in(s3: Any, job: BackupJob) -> list[Backup]:
             stamp = item["Key"][len(job.prefix) + 1:].split("/")[0]
             folders.setdefault(stamp, []).append(item["Key"])
     found = [Backup(job.bucket, f"{job.prefix}/{stamp}", tuple(sorted(keys)),
-                    datetime.datetime.strptime(stamp, TAKEN_AT_FORMAT).replace(tzinfo=datetime.timezone.utc))
+                    datetime.datetime.strptime(stamp, TAKEN_AT_FORMAT).replace(tzinfo=datetime.timezone.utc),
+                    _manifest(s3, job.bucket, keys))
              for stamp, keys in folders.items()]
     return sorted(found, key=lambda backup: backup.taken_at)
+
+
+def _manifest(s3: Any, bucket: str, keys: list[str]) -> dict[str, Any] | None:
+    key = next((key for key in keys if key.endswith("/" + MANIFEST_NAME)), None)
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) if key else None
+
+
+def manifest_problems(s3: Any, backup: Backup) -> list[str]:
+    """Where the backup's manifest disagrees with its stored dumps (size, sha256) or lacks pg_restore's listing."""
+    files = (backup.manifest or {}).get("files", {})
+    stored = {key.rsplit("/", 1)[-1]: key for key in backup.keys if key.endswith(".dump")}
+    problems = [f"{name} is stored but not in the manifest" for name in stored if name not in files]
+    for name, recorded in files.items():
+        body = s3.get_object(Bucket=backup.bucket, Key=stored[name])["Body"].read() if name in stored else b""
+        if len(body) != recorded["bytes"] or hashlib.sha256(body).hexdigest() != recorded["sha256"]:
+            problems.append(f"{name}: stored {len(body)} bytes that do not match the manifest {recorded}")
+        if not recorded.get("toc_entries"):
+            problems.append(f"{name}: the manifest records no entries that pg_restore --list read")
+    return problems
+
+
+def stored_encryption(s3: Any, backup: Backup) -> dict[str, str]:
+    """Each object of the backup with the server-side encryption the store reports for it ("none" if none)."""
+    return {key: s3.head_object(Bucket=backup.bucket, Key=key).get("ServerSideEncryption", "none")
+            for key in backup.keys}
+
+
+def damage(s3: Any, backup: Backup, dump: str) -> None:
+    """Overwrite the middle of a stored dump, as a failing disk or a bad copy would."""
+    key = backup.key_of(dump)
+    assert key is not None, f"the backup {backup.folder} has no {dump}"
+    body = bytearray(s3.get_object(Bucket=backup.bucket, Key=key)["Body"].read())
+    middle = len(body) // 2
+    body[middle:middle + 64] = bytes(64)
+    s3.put_object(Bucket=backup.bucket, Key=key, Body=bytes(body))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def copy_bucket(source: Any, target: Any, bucket: str) -> int:
@@ -158,6 +218,10 @@ class RestoredPlatform:
                                 f"restore an older backup, or check the CronJob's logs for the run at {backup.folder}")
         path = self.folder / dump
         source_s3.download_file(backup.bucket, key, str(path))
+        expected = (backup.manifest or {}).get("files", {}).get(dump, {}).get("sha256")
+        if expected != sha256_of(path):
+            raise ServiceFailed(f"{dump} of the backup {backup.folder} does not match its manifest's sha256: it is "
+                                "damaged and is not restored", "restore an older backup")
         pg_restore(database, path)
 
     @property

@@ -33,6 +33,10 @@ class Database:
     def sqlalchemy_uri(self) -> str:
         return f"postgresql+psycopg2://{self.user}:{self.password}@{self.host}:{self.port}/{self.name}"
 
+    def unreachable(self) -> "Database":
+        """The same database as a client would meet it with its server gone: a port nothing listens on."""
+        return dataclasses.replace(self, port=claim_port(None, "a database nobody serves"))
+
 
 class PostgresService:
     def __init__(self, workdir: Path, port: int | None = None) -> None:

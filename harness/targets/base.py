@@ -88,9 +88,9 @@ class Target(abc.ABC):
     def stop_mlops_with_login(self, login: Any) -> None:
         raise SuiteError(f"the {self.name} target does not start MLOps API replicas")
 
-    def run_backup_job(self, job: BackupJob, database: Database | None = None) -> str:
+    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True) -> str:
         """One run of the chart's backup CronJob against the platform (its database, or `database` on the
-        platform's PostgreSQL); what it printed."""
+        platform's PostgreSQL; with `reachable` False, as if that server were gone); what it printed."""
         raise SuiteError(f"the {self.name} target does not run the backup CronJob's commands locally")
 
     def backups(self, job: BackupJob) -> list[Backup]:

@@ -136,15 +136,18 @@ class LocalTarget(Target):
             variant.server.start()
         return variant
 
-    def run_backup_job(self, job: BackupJob, database: Database | None = None) -> str:
+    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True) -> str:
         self.platform()
         assert self._database is not None and self._s3 is not None
+        database = database or self._database
+        if not reachable:
+            database = database.unreachable()
         missing = [bucket for bucket in job.buckets if bucket not in self._buckets]
         if missing:  # the chart's bucket Job, on an install with the backup on, makes them
             self._s3.create_buckets(missing)
             self._buckets = [*self._buckets, *missing]
         with progress.step("running the chart's backup CronJob (pg_dump, upload) against the platform"):
-            return job.run(database or self._database, self._s3.server_env(),
+            return job.run(database, self._s3.server_env(),
                            self.workdir / f"backup-{secrets.token_hex(4)}")
 
     def backups(self, job: BackupJob) -> list[Backup]:

@@ -22,3 +22,14 @@ def test_an_existing_secret_replaces_the_generated_keys():
     assert not [s for s in rendered.of_kind("Secret") if s["metadata"]["name"].endswith("-s3")]
     env = {e["name"]: e for e in rendered.container("minio", "minio")["env"]}
     assert env["MINIO_ROOT_USER"]["valueFrom"]["secretKeyRef"] == {"name": "store-keys", "key": "access-key"}
+
+
+def test_minio_gets_a_kept_key_of_its_own_for_server_side_encryption():
+    rendered = chart.render("standalone-submit", "4.1.1")
+    secret = rendered.named("Secret", "-minio-kms")
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    name, key = base64.b64decode(secret["data"]["kms-key"]).decode().split(":")
+    assert name and len(base64.b64decode(key)) == 32
+    env = {e["name"]: e for e in rendered.container("minio", "minio")["env"]}
+    assert env["MINIO_KMS_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "spec-spark-standalone-minio-kms",
+                                                                        "key": "kms-key"}

@@ -56,3 +56,18 @@ def test_an_external_database_needs_a_dump_image_of_its_major_version():
     rendered = chart.render("standalone-submit", "4.1.1", {
         **external, "backup.image.repository": "postgres", "backup.image.tag": "17-alpine"})
     assert {c["image"] for c in rendered.pod_of("backup")["initContainers"]} == {"postgres:17-alpine"}
+
+
+def test_every_dump_is_listed_by_pg_restore_before_the_upload_and_uploads_ask_for_encryption():
+    rendered = chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true"})
+    pod = rendered.pod_of("backup")
+    verify = next(c for c in pod["initContainers"] if c["name"] == "verify-dump")
+    assert verify["command"] == ["pg_restore"] and verify["args"][-1] == "/tmp/mlflow.dump"
+    assert [c["name"] for c in pod["initContainers"]].index("verify-dump") > \
+        [c["name"] for c in pod["initContainers"]].index("dump")
+    upload = chart.env_values(pod["containers"][0])
+    assert upload["BACKUP_SSE"] == "AES256"
+    script = pod["containers"][0]["args"][0]
+    assert script.index('"/manifest.json"') > script.index("s3.upload_file")  # the manifest goes last
+    with pytest.raises(chart.RenderFailed, match="serverSideEncryption"):
+        chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true", "backup.serverSideEncryption": "DES"})
