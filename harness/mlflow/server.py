@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -28,6 +29,7 @@ class MlflowServer:
         self.log_path = workdir / "logs" / f"{name}.log"
         self._env = {**os.environ, **env}
         self._process: ManagedProcess | None = None
+        self._lock = threading.Lock()
 
     @property
     def static_prefix(self) -> str:
@@ -44,10 +46,13 @@ class MlflowServer:
         return [str(self.program), *self.server_args]
 
     def start(self) -> None:
-        self.stop()  # what is left of a killed server
-        self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
-        self._process.start()
-        self._process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
+        # Replicas start on threads while an interrupt may stop them from the main one: the process exists
+        # and is known to stop() at once (under the lock), and the wait gives up as soon as stop() ran.
+        with self._lock:
+            self._stop_process()  # what is left of a killed server
+            process = self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
+            process.start()
+        process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
 
     def running_args(self) -> list[str]:
         """The `mlflow server ...` arguments of the live process, as the operating system reports them."""
@@ -83,6 +88,10 @@ class MlflowServer:
             self._process.kill()
 
     def stop(self) -> None:
+        with self._lock:
+            self._stop_process()
+
+    def _stop_process(self) -> None:
         if self._process:
             self._process.stop()
             self._process = None

@@ -87,14 +87,26 @@ class ProductionStack:
         self.replicas = [Replica(f"replica-{i}", pod.server(port, f"mlflow-replica-{i}"))
                          for i, port in enumerate(ports, 1)]
         with progress.step(f"starting {len(self.replicas)} MLflow replicas together, as a Deployment does"):
-            with ThreadPoolExecutor(len(self.replicas)) as pool:
+            pool = ThreadPoolExecutor(len(self.replicas))
+            try:
                 list(pool.map(lambda replica: replica.server.start(), self.replicas))
+            except BaseException:
+                # Interrupted: stop the replicas first, so the threads waiting for them give up at once,
+                # then once more for one a thread started meanwhile.
+                self._stop_replicas()
+                pool.shutdown(wait=True, cancel_futures=True)
+                self._stop_replicas()
+                raise
+            pool.shutdown()
         with progress.step("starting HAProxy (the Service and the TLS Ingress) in front of them"):
             self.balancer.start(self.body_limit_bytes)
 
-    def stop(self) -> None:
+    def _stop_replicas(self) -> None:
         for replica in self.replicas:
             replica.server.stop()
+
+    def stop(self) -> None:
+        self._stop_replicas()
         if self.balancer is not None:
             self.balancer.stop()
         self.s3.stop()

@@ -130,6 +130,8 @@ class ManagedProcess:
         """Wait until `probe` succeeds; if the process exits or time runs out, fail with its log tail."""
 
         def exited() -> str | None:
+            if self._popen is None:  # stop() ran meanwhile (an interrupted start): nothing will become ready
+                return f"{self.name} was stopped"
             code = self.exit_code()
             return f"{self.name} exited with code {code}" if code is not None else None
 
