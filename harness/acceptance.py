@@ -69,12 +69,17 @@ class Shard:
     paths: tuple[str, ...]  # feature files; empty: behave's own `paths` (every feature)
 
 
-def defines(args: Sequence[str]) -> dict[str, str]:
-    """The -D NAME=VALUE options among behave's arguments, read as behave's own parser spells them."""
+def _split_defines(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the -D NAME=VALUE values, every other argument), read as behave's own parser spells them."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("-D", "--define", action="append", default=[])
-    known, _ = parser.parse_known_args(list(args))
-    return dict(value.partition("=")[::2] for value in known.define if "=" in value)
+    known, rest = parser.parse_known_args(list(args))
+    return known.define, rest
+
+
+def defines(args: Sequence[str]) -> dict[str, str]:
+    """The -D NAME=VALUE options among behave's arguments."""
+    return dict(value.partition("=")[::2] for value in _split_defines(args)[0] if "=" in value)
 
 
 def names_features(args: Sequence[str]) -> bool:
@@ -130,20 +135,8 @@ def rerun_args(args: Sequence[str], reports: Path = REPORTS) -> list[str] | None
     saved = json.loads((reports / RERUN_DEFINES.name).read_text()) if (reports / RERUN_DEFINES.name).exists() else {}
     options = {**saved, **defines(args)}
     # The locations themselves: behave's own `@file` argument would look for the steps beside that file.
-    return [*(arg for name, value in options.items() for arg in ("-D", f"{name}={value}")), *_without_defines(args),
+    return [*(arg for name, value in options.items() for arg in ("-D", f"{name}={value}")), *_split_defines(args)[1],
             *failed.read_text().split()]
-
-
-def _without_defines(args: Sequence[str]) -> list[str]:
-    kept, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in ("-D", "--define"):
-            skip = True
-        elif not arg.startswith(("-D", "--define=")):
-            kept.append(arg)
-    return kept
 
 
 def _relay(stream: IO[str], prefix: str, lock: threading.Lock) -> None:

@@ -306,7 +306,7 @@ def test_gpu_rows_run_where_the_cluster_has_gpus_not_where_this_machine_has():
 # 8: what the target renders is the release in its own namespace
 def test_the_target_renders_the_chart_in_its_own_namespace():
     target = object.__new__(K8sTarget)
-    target.namespace, target._release = "spec-abc123", ("standalone-submit", "4.1.1")
+    target.namespace, target._release, target._rendered = "spec-abc123", ("standalone-submit", "4.1.1"), None
     args = target_module.chart.mlflow_container(target.rendered())["args"]
     assert any("spec-spark-standalone-mlflow.spec-abc123" in arg for arg in args)
 

@@ -164,6 +164,7 @@ class K8sTarget(Target):
         self._namespace_created = False
         self._namespace_given = False  # -D namespace named one that exists: kept, only the release goes
         self._release: tuple[str, str] | None = None
+        self._rendered: tuple[tuple[str, str], chart.Rendered] | None = None
         self._forwards: dict[tuple[str, int], PortForward] = {}
         self.prepared_drivers: set[str] = set()  # pod UIDs: a StatefulSet pod recreated by an upgrade has a new one
 
@@ -245,9 +246,12 @@ class K8sTarget(Target):
         return f"{RELEASE}-spark-standalone"
 
     def rendered(self) -> chart.Rendered:
-        """The chart as this run installed it (the release's namespace, mode and version)."""
-        mode, version = self._release or ("standalone-submit", SPARK_VERSIONS[-1])
-        return chart.render(mode, version, namespace=self.namespace)
+        """The chart as this run installed it (the release's namespace, mode and version), rendered once per
+        release: every job reads its Spark settings from it."""
+        release = self._release or ("standalone-submit", SPARK_VERSIONS[-1])
+        if self._rendered is None or self._rendered[0] != release:
+            self._rendered = (release, chart.render(*release, namespace=self.namespace))
+        return self._rendered[1]
 
     def _start_platform(self) -> Platform:
         if self._release is None:
