@@ -1,5 +1,6 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
-the production deployment's throughput and failover gap, the last acceptance run's overhead ratio and Spark
+the production deployment's throughput and failover gap, backup and restore at a realistic size (seed 003's
+RTO and RPO; BENCH_DR_SCALE shrinks it), the last acceptance run's overhead ratio and Spark
 matrix total, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
 row per mode with the job's timeline of phases."""
 
@@ -20,6 +21,8 @@ from harness.config import RunConfig
 from harness.matrix import all_cells
 from harness.matrix_grid import MATRIX_JSON, totals_text
 from harness.mlflow.api import MlflowApi
+from harness.mlflow.backup import BackupJob, newest_good
+from harness.mlflow.dataset import DatasetSize, bucket_size, table_counts, write_dataset
 from harness.production.clients import percentile, rest_logger, start_clients
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
@@ -29,6 +32,7 @@ from harness.world import unique_name
 DATA = Path(__file__).resolve().parent.parent / "features" / "data"
 SEED_SCRIPT, QUICK_SCRIPT = DATA / "train_random_forest.py", DATA / "logs_one_metric.py"
 REQUIREMENTS = ("scikit-learn",)
+ARTIFACT_BUCKET = "mlflow-artifacts"  # the chart's mlflow.artifactBucket
 
 CALLS = 30
 console = Console()
@@ -174,6 +178,36 @@ def production_deployment(target: LocalTarget) -> None:
     console.print(f"failover: replica-1 started again and back in rotation in {restart_s:.1f}s")
 
 
+def disaster_recovery(target: LocalTarget) -> None:
+    """Seed 003's RTO and RPO at a realistic size (BENCH_DR_SCALE=1.0: 2,000 runs, 1,000,000 metric points, 300
+    model versions, 1 GiB of artifacts): the chart's backup Job into a store apart, its platform destroyed, the
+    chart's restore Job onto new stores, and what came back counted in the database and the bucket."""
+    size = DatasetSize.scaled(float(os.environ.get("BENCH_DR_SCALE", "1.0")))
+    values = {"backup.store.endpointUrl": "http://backup-store.example:9000", "backup.prefix": "backups/bench"}
+    own = target.own_platform(values)
+    assert own.database is not None
+    _, write_s = timed(lambda: write_dataset(MlflowApi(own.url), own.s3.client(), ARTIFACT_BUCKET, size))
+    before = {**table_counts(own.postgres, own.database.name), "artifact objects, bytes": bucket_size(
+        own.s3.client(), ARTIFACT_BUCKET)}
+    job = BackupJob.rendered_with(values)
+    _, backup_s = timed(lambda: target.run_backup_job(job, platform=own))
+    _, again_s = timed(lambda: target.run_backup_job(job, platform=own))
+    newest = newest_good(target.backups(job))
+    dumps = sum(recorded["bytes"] for recorded in newest.manifest["files"].values())
+    own.destroy()
+    restored = target.restored_platform(job, "latest", own.database)
+    assert restored.database is not None
+    after = {**table_counts(restored.postgres, restored.database.name), "artifact objects, bytes": bucket_size(
+        restored.s3.client(), ARTIFACT_BUCKET)}
+    console.print(f"disaster recovery at {size.as_text()} (written in {write_s:.0f}s):\n"
+                  f"  backup {backup_s:.1f}s (dumps {dumps / 1024 ** 2:.1f} MiB, artifacts "
+                  f"{newest.manifest['artifacts']['bytes'] / 1024 ** 2:.0f} MiB mirrored), the next one "
+                  f"{again_s:.1f}s (copied {newest.manifest['artifacts']['copied']} objects)\n"
+                  f"  restore from total loss (RTO) {restored.seconds:.1f}s; RPO at most "
+                  f"{(job.longest_gap().total_seconds() + backup_s) / 60:.1f} min with {job.schedule!r}\n"
+                  f"  came back: {'everything' if after == before else 'NOT everything'} {after}", markup=False)
+
+
 def suite_overhead() -> None:
     """The last acceptance run's wall time against the raw operations it waited on, and its matrix's total."""
     ledger = timings.read(timings.LEDGER)
@@ -201,6 +235,7 @@ def main() -> None:
         api_latencies(MlflowApi(target.platform().mlflow_url))
         production_deployment(target)
         mlops_api(target)
+        disaster_recovery(target)
         if os.environ.get("BENCH_SPARK"):
             spark_rows(target, os.environ["BENCH_SPARK"])
     finally:

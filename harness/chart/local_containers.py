@@ -17,6 +17,8 @@ from harness.system import tools
 # Volumes of the chart's pods that become folders of the run here.
 CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")
 TIMEOUT_S = 300
+# What the chart's PostgreSQL image has on its PATH, which its shell scripts call by name.
+POSTGRES_PROGRAMS = ("pg_dump", "pg_restore", "psql", "pg_isready")
 
 
 def local_program(name: str) -> str:
@@ -25,7 +27,7 @@ def local_program(name: str) -> str:
         return sys.executable
     if name == "sh":
         return "sh"
-    if name in ("pg_dump", "pg_restore"):
+    if name in POSTGRES_PROGRAMS:
         return str(tools.postgres_bin_dir() / name)
     raise ServiceFailed(f"the chart runs '{name}' in a container, which the local target has no program for",
                         "teach harness/chart/local_containers.py where to find it")
@@ -69,8 +71,9 @@ def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) 
             *(fill(arg, env, folder) for arg in container.get("args", []))]
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **env}, check=False,
-                          timeout=TIMEOUT_S)
+    path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PATH": path, **env},
+                          check=False, timeout=TIMEOUT_S)
     if done.returncode != 0:
         raise ServiceFailed(f"the chart's container {container['name']} failed: {done.stderr.strip()[-500:]}")
     return done.stdout

@@ -118,6 +118,10 @@ class Rendered:
     def pod_of(self, component: str) -> dict[str, Any]:
         return pod_spec(self.workload(component))
 
+    def pod_named(self, kind: str, suffix: str) -> dict[str, Any]:
+        """The pod spec of the one `kind` named *`suffix` (where a component has more than one workload)."""
+        return pod_spec(self.named(kind, suffix))
+
     def executor_pod_template(self) -> dict[str, Any]:
         """The pod template Spark on Kubernetes gives its executors (k8s modes)."""
         return dict(yaml.safe_load(self.named("ConfigMap", "-spark-conf")["data"]["executor-pod.yaml"]))

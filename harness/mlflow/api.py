@@ -30,6 +30,7 @@ class Run:
     params: dict[str, str]
     metrics: dict[str, float]
     tags: dict[str, str]
+    start_time: int = 0  # milliseconds since the epoch
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Run":
@@ -41,6 +42,7 @@ class Run:
             params={p["key"]: p["value"] for p in data.get("params", [])},
             metrics={m["key"]: m["value"] for m in data.get("metrics", [])},
             tags={t["key"]: t["value"] for t in data.get("tags", [])},
+            start_time=int(info.get("start_time", 0)),
         )
 
 

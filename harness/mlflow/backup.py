@@ -1,5 +1,5 @@
-"""Seed 003's backups: the chart's backup CronJob run here with its own commands, and the restore procedure the
-README documents ("Restore from a backup"), run step by step onto a fresh PostgreSQL and S3 store.
+"""Seed 003's backups and disaster recovery: the chart's backup CronJob (and its pre-upgrade Job) and its restore
+Job, each run here with its own commands, and a platform of a scenario's own that can be lost entirely.
 
 RTO is the restore's wall time up to a healthy server; RPO is bounded by the longest gap between two runs of
 the CronJob's schedule plus the time one backup takes (the newest backup is never older than that).
@@ -11,6 +11,8 @@ import datetime
 import hashlib
 import json
 import secrets
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,57 +24,90 @@ from harness import chart, progress
 from harness.errors import ServiceFailed
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.chart.local_containers import container_env, run_container, service_values
+from harness.chart.render import pod_spec
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import database_values, pod_from_chart
-from harness.stores.kept_data import pg_restore
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
+from harness.system import tools
 
 BACKUP_VALUES = {"backup.enabled": "true"}
 DUMP_NAME = "mlflow.dump"
 AUTH_DUMP_NAME = "auth.dump"  # with basic auth on: the users' database
+ARTIFACT_LISTING_NAME = "artifacts.json"  # the artifact objects a backup holds (in the mirror)
 MANIFEST_NAME = "manifest.json"  # each dump's size and sha256, written after the dumps
 TAKEN_AT_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # the dated prefix the CronJob writes under
 
 
+def run_pod(pod: dict[str, Any], database: Database, storage_env: dict[str, str], folder: Path) -> str:
+    """A Job's pod run here: its init containers, then its containers, each to its end; what they printed."""
+    values = service_values(database, storage_env)
+    return "".join(run_container(container, container_env(container, values), folder)
+                    for container in [*pod.get("initContainers", []), *pod["containers"]])
+
+
+@dataclass(frozen=True)
+class RestoreJob:
+    """The chart's restore Job as rendered with `values`; the MLflow pod that starts after it is rendered with
+    the same values (its wait-for-restore init container among them)."""
+
+    pod: dict[str, Any]
+    values: dict[str, str]
+
+    def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
+        return run_pod(self.pod, database, storage_env, folder)
+
+
 @dataclass(frozen=True)
 class BackupJob:
-    """The chart's backup CronJob as rendered: its pod, its schedule and where it writes; `auth_values` are the
-    basic-auth values it was rendered with, which a restored MLflow pod needs too."""
+    """The chart's backup CronJob (or its pre-upgrade Job) as rendered: its pod, its schedule and where it
+    writes; `values` are what it was rendered with (a restore and a restored MLflow pod need the same)."""
 
     pod: dict[str, Any]
     schedule: str
     bucket: str
     prefix: str
     retention: int
-    auth_values: dict[str, str] = field(default_factory=dict)
-    buckets: tuple[str, ...] = ()  # what the chart's bucket Job creates with these values
+    artifacts_prefix: str = "backups/artifacts"
+    values: dict[str, str] = field(default_factory=dict)
+    buckets: tuple[str, ...] = ()  # what the chart's bucket Job creates in its own store with these values
 
     @classmethod
-    def rendered_with(cls, overrides: dict[str, str] | None = None) -> "BackupJob":
+    def rendered_with(cls, overrides: dict[str, str] | None = None, before_upgrade: bool = False) -> "BackupJob":
         values = {**BACKUP_VALUES, **(overrides or {})}
         rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], values)
         cronjob = rendered.named("CronJob", "-backup")
-        pod = rendered.pod_of("backup")
+        pod = rendered.pod_named("Job", "-backup-before-upgrade") if before_upgrade else pod_spec(cronjob)
         upload = chart.env_values(next(c for c in pod["containers"] if c["name"] == "upload"))
         return cls(pod, cronjob["spec"]["schedule"], upload["BACKUP_BUCKET"], upload["BACKUP_PREFIX"],
-                   int(upload["BACKUP_RETENTION"]),
-                   {key: value for key, value in values.items() if key.startswith("mlflow.auth.")},
+                   int(upload["BACKUP_RETENTION"]), upload["BACKUP_ARTIFACTS_PREFIX"], values,
                    tuple(buckets_created(bucket_job_script(rendered))))
 
     @property
+    def auth_values(self) -> dict[str, str]:
+        return {key: value for key, value in self.values.items() if key.startswith("mlflow.auth.")}
+
+    @property
     def auth_database(self) -> str | None:
-        if self.auth_values.get("mlflow.auth.enabled") != "true":
+        if self.values.get("mlflow.auth.enabled") != "true":
             return None
-        return self.auth_values.get("mlflow.auth.database", "mlflow_auth")
+        return self.values.get("mlflow.auth.database", "mlflow_auth")
+
+    @property
+    def separate_store(self) -> bool:
+        """Whether its backups go to a store apart from the artifact store (backup.store.endpointUrl)."""
+        return bool(self.values.get("backup.store.endpointUrl"))
 
     def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
-        """One run of the Job: its init container (pg_dump) then its container (upload, prune), here."""
-        values = service_values(database, storage_env)
-        printed = [run_container(container, container_env(container, values), folder)
-                   for container in [*self.pod.get("initContainers", []), *self.pod["containers"]]]
-        return "".join(printed)
+        """One run of the Job: its init containers (pg_dump, pg_restore --list) then its upload, here."""
+        return run_pod(self.pod, database, storage_env, folder)
+
+    def restore_job(self, backup_from: str) -> RestoreJob:
+        """The chart's restore Job of `backup_from` ("latest" or a backup's folder name)."""
+        values = {**self.values, "restore.enabled": "true", "restore.from": backup_from}
+        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], values)
+        return RestoreJob(rendered.pod_named("Job", "-restore"), values)
 
     def longest_gap(self, days: int = 7) -> datetime.timedelta:
         """The longest time between two runs of the schedule over `days` days."""
@@ -93,6 +128,11 @@ class Backup:
     keys: tuple[str, ...]
     taken_at: datetime.datetime
     manifest: dict[str, Any] | None  # written last: None for a backup the CronJob did not finish
+
+    @property
+    def name(self) -> str:
+        """The backup's folder name, its UTC time: what restore.from takes."""
+        return self.folder.rsplit("/", 1)[-1]
 
     def key_of(self, dump: str) -> str | None:
         return next((key for key in self.keys if key.endswith("/" + dump)), None)
@@ -140,7 +180,26 @@ def manifest_problems(s3: Any, backup: Backup) -> list[str]:
             problems.append(f"{name}: stored {len(body)} bytes that do not match the manifest {recorded}")
         if not recorded.get("toc_entries"):
             problems.append(f"{name}: the manifest records no entries that pg_restore --list read")
+    artifacts = (backup.manifest or {}).get("artifacts", {})
+    listing_key = backup.key_of(artifacts.get("listing", ARTIFACT_LISTING_NAME))
+    listing = s3.get_object(Bucket=backup.bucket, Key=listing_key)["Body"].read() if listing_key else b""
+    if hashlib.sha256(listing).hexdigest() != artifacts.get("sha256"):
+        problems.append(f"the artifacts listing does not match the manifest's {artifacts}")
     return problems
+
+
+def artifact_listing(s3: Any, backup: Backup) -> dict[str, dict[str, Any]]:
+    """The artifacts a backup holds: each object's key with its ETag and size at the time of the backup."""
+    key = backup.key_of(ARTIFACT_LISTING_NAME)
+    assert key is not None, f"the backup {backup.folder} lists no artifacts"
+    return dict(json.loads(s3.get_object(Bucket=backup.bucket, Key=key)["Body"].read()))
+
+
+def mirror_index(s3: Any, job: BackupJob) -> dict[str, dict[str, Any]]:
+    """What the artifact mirror has copied so far (empty before the first backup)."""
+    key = f"{job.artifacts_prefix}/index.json"
+    listed = s3.list_objects_v2(Bucket=job.bucket, Prefix=key).get("Contents", [])
+    return dict(json.loads(s3.get_object(Bucket=job.bucket, Key=key)["Body"].read())) if listed else {}
 
 
 def stored_encryption(s3: Any, backup: Backup) -> dict[str, str]:
@@ -159,77 +218,73 @@ def damage(s3: Any, backup: Backup, dump: str) -> None:
     s3.put_object(Bucket=backup.bucket, Key=key, Body=bytes(body))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def schema_revision_of_dump(dump: Path) -> str:
+    """The MLflow schema revision (alembic_version) a dump of the MLflow database holds, read with pg_restore."""
+    done = subprocess.run([str(tools.postgres_bin_dir() / "pg_restore"), "--data-only", "--table=alembic_version",
+                           "--file=-", str(dump)], capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise ServiceFailed(f"pg_restore could not read {dump.name}: {done.stderr.strip()[-300:]}")
+    rows = done.stdout.split("FROM stdin;\n", 1)[-1].split("\n\\.", 1)[0].split()
+    if len(rows) != 1:
+        raise ServiceFailed(f"{dump.name} holds no single alembic_version row: {rows}")
+    return rows[0]
 
 
-def copy_bucket(source: Any, target: Any, bucket: str) -> int:
-    """Every object of `bucket`, from one store to the other (`mc mirror` on a cluster)."""
-    copied = 0
-    for page in source.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            body = source.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            target.put_object(Bucket=bucket, Key=item["Key"], Body=body)
-            copied += 1
-    return copied
+class OwnPlatform:
+    """A PostgreSQL, an S3 store and the chart's MLflow pod of their own, on new ports: a platform a scenario
+    may lose entirely, or one the chart's restore Job fills. Owned (stoppable) from construction, so an
+    interrupt during a start stops what had started."""
 
-
-class RestoredPlatform:
-    """A fresh PostgreSQL and S3 store filled from a backup, and the chart's MLflow pod started on them. Owned
-    (stoppable) from construction, so an interrupt during the restore stops what it had started."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.folder = workdir / f"restore-{secrets.token_hex(4)}"
+    def __init__(self, workdir: Path, name: str) -> None:
+        self.folder = workdir / f"{name}-{secrets.token_hex(4)}"
         self.folder.mkdir()
         self.postgres = PostgresService(self.folder)
         self.s3 = S3Service(self.folder)
+        self.database: Database | None = None
         self.server: MlflowServer | None = None
-        self.seconds = 0.0  # the restore's wall time: its RTO
-        self.objects_copied = 0
+        self.admin: tuple[str, str] | None = None
+        self.seconds = 0.0  # a restore's wall time up to a healthy server: its RTO
 
-    def restore(self, backup: Backup, source_s3: Any, job: BackupJob, artifact_bucket: str,
-                database_name: str, database_user: str) -> None:
+    def start_stores(self, database_name: str, database_user: str) -> Database:
+        self.postgres.start()
+        self.s3.start()
+        self.database = self.postgres.create_database(database_name, database_user)
+        return self.database
+
+    def start_mlflow(self, values: dict[str, str]) -> None:
+        """The chart's MLflow pod (its init containers, then the server) on this platform's stores."""
+        assert self.database is not None, "the stores start before the MLflow pod"
+        pod = pod_from_chart({**values, **database_values(self.database)}, self.database, self.s3.server_env(),
+                             self.folder)
+        self.server = pod.server(name=f"mlflow-server-{self.folder.name}")
+        self.admin = pod.admin
+        self.server.start()
+
+    def restore(self, job: BackupJob, backup_from: str, backups_env: dict[str, str], database_name: str,
+                database_user: str) -> str:
+        """New, empty stores, the chart's restore Job of `backup_from` from the store `backups_env` names, then
+        the chart's MLflow pod on them; what the restore Job printed."""
         started = time.monotonic()
-        with progress.step("restoring: a new PostgreSQL, the dumps loaded with pg_restore"):
-            self.postgres.start()
-            database = self.postgres.create_database(database_name, database_user)
-            self._load(backup, DUMP_NAME, source_s3, database)
-            if job.auth_database:
-                self._load(backup, AUTH_DUMP_NAME, source_s3, self.postgres.database_of(database, job.auth_database))
-        with progress.step("restoring: a new S3 store, the artifacts copied over"):
-            self.s3.start()
-            self.s3.create_buckets(sorted({artifact_bucket, job.bucket}))
-            self.objects_copied = copy_bucket(source_s3, self.s3.client(), artifact_bucket)
+        with progress.step("restoring: a new PostgreSQL and S3 store, the chart's restore Job"):
+            database = self.start_stores(database_name, database_user)
+            restore = job.restore_job(backup_from)
+            printed = restore.run(database, {**self.s3.server_env(), **backups_env}, self.folder / "restore-pod")
         with progress.step("restoring: the chart's MLflow pod on the restored stores"):
-            pod = pod_from_chart({**database_values(database), **job.auth_values}, database, self.s3.server_env(),
-                                 self.folder)
-            self.server = pod.server(name="mlflow-server-restored")
-            self.server.start()
+            self.start_mlflow(restore.values)
         self.seconds = time.monotonic() - started
-
-    def _load(self, backup: Backup, dump: str, source_s3: Any, database: Database) -> None:
-        key = backup.key_of(dump)
-        if key is None:
-            raise ServiceFailed(f"the backup {backup.folder} has no {dump}: it cannot be restored",
-                                f"restore an older backup, or check the CronJob's logs for the run at {backup.folder}")
-        path = self.folder / dump
-        source_s3.download_file(backup.bucket, key, str(path))
-        expected = (backup.manifest or {}).get("files", {}).get(dump, {}).get("sha256")
-        if expected != sha256_of(path):
-            raise ServiceFailed(f"{dump} of the backup {backup.folder} does not match its manifest's sha256: it is "
-                                "damaged and is not restored", "restore an older backup")
-        pg_restore(database, path)
+        return printed
 
     @property
     def url(self) -> str:
-        assert self.server is not None, "the restore has not started its server"
+        assert self.server is not None, "the platform's MLflow pod has not started"
         return self.server.url
 
     def stop(self) -> None:
         for service in (self.server, self.s3, self.postgres):
             if service is not None:
                 service.stop()
+
+    def destroy(self) -> None:
+        """Lose it all: the processes stopped, the database's files and the store's objects gone."""
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

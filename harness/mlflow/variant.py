@@ -19,7 +19,7 @@ from harness.stores.postgres import Database
 
 # Init containers of the MLflow pod that prepare what the server needs (the others wait for services that the
 # local target has already started).
-LOCAL_INIT_CONTAINERS = ("create-auth-database", "render-auth-config", chart.MIGRATION_CONTAINER)
+LOCAL_INIT_CONTAINERS = ("wait-for-restore", "create-auth-database", "render-auth-config", chart.MIGRATION_CONTAINER)
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,9 @@ def database_values(database: Database) -> dict[str, str]:
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
                    workdir: Path, without: tuple[str, ...] = ()) -> ChartPod:
     """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment."""
-    admin_password = secrets.token_urlsafe(16) if overrides.get("mlflow.auth.enabled") == "true" else None
-    if admin_password:
+    admin_password = None
+    if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
+        admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
         overrides = {**overrides, "mlflow.auth.adminPassword": admin_password}
     rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], overrides)
     folder = workdir / f"mlflow-pod-{secrets.token_hex(4)}"

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from harness.config import RunConfig
 from harness.errors import SuiteError
-from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform
+from harness.mlflow.backup import Backup, BackupJob, OwnPlatform, backups_in
 from harness.mlflow.legacy import LEGACY_VERSION
 from harness.mlflow.variant import VariantServer
 from harness.stores.postgres import Database
@@ -88,22 +88,32 @@ class Target(abc.ABC):
     def stop_mlops_with_login(self, login: Any) -> None:
         raise SuiteError(f"the {self.name} target does not start MLOps API replicas")
 
-    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True) -> str:
-        """One run of the chart's backup CronJob against the platform (its database, or `database` on the
-        platform's PostgreSQL; with `reachable` False, as if that server were gone); what it printed."""
-        raise SuiteError(f"the {self.name} target does not run the backup CronJob's commands locally")
+    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True,
+                       platform: OwnPlatform | None = None) -> str:
+        """One run of the chart's backup Job against the platform (its database, `database` on the platform's
+        PostgreSQL, or the whole of `platform`; with `reachable` False, as if the database server were gone);
+        what it printed."""
+        raise SuiteError(f"the {self.name} target does not run the backup Job's commands locally")
+
+    def backup_store_client(self, job: BackupJob) -> Any:
+        """An S3 client of the store `job` writes its backups to."""
+        raise SuiteError(f"the {self.name} target does not reach the backup store")
 
     def backups(self, job: BackupJob) -> list[Backup]:
-        """The backups `job` has written into the platform's bucket, oldest first."""
-        raise SuiteError(f"the {self.name} target does not list backups")
+        """The backups `job` has written into its bucket, oldest first."""
+        return backups_in(self.backup_store_client(job), job)
 
-    def restored_platform(self, job: BackupJob, backup: Backup, database: Database | None = None) -> RestoredPlatform:
-        """A fresh PostgreSQL and S3 store restored from `backup` (taken of the platform's database or of
-        `database`), with the chart's MLflow pod on them."""
+    def own_platform(self, values: dict[str, str]) -> OwnPlatform:
+        """A PostgreSQL, an S3 store and the chart's MLflow pod (rendered with `values`) of the scenario's own."""
+        raise SuiteError(f"the {self.name} target does not start platforms of a scenario's own")
+
+    def restored_platform(self, job: BackupJob, backup_from: str, database: Database | None = None) -> OwnPlatform:
+        """New, empty stores filled by the chart's restore Job from `job`'s backup `backup_from` ("latest" or a
+        backup's name) of the platform's database (or of `database`), and the chart's MLflow pod on them."""
         raise SuiteError(f"the {self.name} target does not restore backups onto local processes")
 
-    def stop_restored(self, restored: RestoredPlatform) -> None:
-        restored.stop()
+    def stop_own_platform(self, platform: OwnPlatform) -> None:
+        platform.stop()
 
     def stop_variant(self, variant: VariantServer) -> None:
         """Stop a variant server at the end of the scenario that started it."""

@@ -17,7 +17,7 @@ from harness.config import RunConfig
 from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.api import MlflowApi
-from harness.mlflow.backup import Backup, BackupJob, RestoredPlatform, backups_in
+from harness.mlflow.backup import BackupJob, OwnPlatform
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.server import MlflowServer
@@ -66,7 +66,9 @@ class LocalTarget(Target):
         self._buckets: list[str] = []
         self._spark: LocalSparkPool | None = None
         self._variants: list[VariantServer] = []
-        self._restored: list[RestoredPlatform] = []
+        self._own_platforms: list[OwnPlatform] = []
+        self._backup_store: S3Service | None = None
+        self._backup_store_buckets: list[str] = []
         self._production: ProductionStack | None = None
         self._production_error: Exception | None = None
         self._mlops: list[LocalMlopsService] = []
@@ -136,36 +138,71 @@ class LocalTarget(Target):
             variant.server.start()
         return variant
 
-    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True) -> str:
-        self.platform()
-        assert self._database is not None and self._s3 is not None
-        database = database or self._database
+    def run_backup_job(self, job: BackupJob, database: Database | None = None, reachable: bool = True,
+                       platform: OwnPlatform | None = None) -> str:
+        if platform is not None:
+            assert platform.database is not None
+            database, storage_env = platform.database, platform.s3.server_env()
+        else:
+            self.platform()
+            assert self._database is not None and self._s3 is not None
+            database, storage_env = database or self._database, self._s3.server_env()
+            missing = [bucket for bucket in job.buckets if bucket not in self._buckets]
+            if missing:  # the chart's bucket Job, on an install with the backup on, makes them
+                self._s3.create_buckets(missing)
+                self._buckets = [*self._buckets, *missing]
         if not reachable:
             database = database.unreachable()
-        missing = [bucket for bucket in job.buckets if bucket not in self._buckets]
-        if missing:  # the chart's bucket Job, on an install with the backup on, makes them
-            self._s3.create_buckets(missing)
-            self._buckets = [*self._buckets, *missing]
-        with progress.step("running the chart's backup CronJob (pg_dump, upload) against the platform"):
-            return job.run(database, self._s3.server_env(),
+        with progress.step("running the chart's backup Job (pg_dump, pg_restore --list, upload) here"):
+            return job.run(database, {**storage_env, **self._backup_store_env(job)},
                            self.workdir / f"backup-{secrets.token_hex(4)}")
 
-    def backups(self, job: BackupJob) -> list[Backup]:
-        return backups_in(self.platform().s3_client(), job)
+    def _backup_store_env(self, job: BackupJob) -> dict[str, str]:
+        """Where `job`'s backups are, as its pods' BACKUP_S3_ENDPOINT_URL: the backup store of the run (started
+        on first use, with the job's bucket, as its README asks of a store apart) or the platform's S3."""
+        if not job.separate_store:
+            self.platform()
+            assert self._s3 is not None
+            return {"BACKUP_S3_ENDPOINT_URL": self._s3.endpoint}
+        if self._backup_store is None:
+            self._backup_store = S3Service(self.workdir / "backup-store")
+            with progress.step("starting the backup store (an S3 server apart from the artifacts')"):
+                self._backup_store.start()
+        if job.bucket not in self._backup_store_buckets:
+            self._backup_store.create_buckets([job.bucket])
+            self._backup_store_buckets.append(job.bucket)
+        return {"BACKUP_S3_ENDPOINT_URL": self._backup_store.endpoint}
 
-    def restored_platform(self, job: BackupJob, backup: Backup, database: Database | None = None) -> RestoredPlatform:
-        platform = self.platform()
-        assert self._database is not None
+    def backup_store_client(self, job: BackupJob) -> Any:
+        self._backup_store_env(job)
+        store = self._backup_store if job.separate_store else self._s3
+        assert store is not None
+        return store.client()
+
+    def own_platform(self, values: dict[str, str]) -> OwnPlatform:
+        own = OwnPlatform(self.workdir, "own-platform")
+        self._own_platforms.append(own)  # owned before it starts: close() stops any part
+        with progress.step("starting a platform of the scenario's own (PostgreSQL, S3, the chart's MLflow pod)"):
+            own.start_stores("mlflow", "mlflow")
+            own.s3.create_buckets([chart.artifact_bucket(chart.render("standalone-submit", SPARK_VERSIONS[-1],
+                                                                       values))])
+            own.start_mlflow(values)
+        return own
+
+    def restored_platform(self, job: BackupJob, backup_from: str, database: Database | None = None) -> OwnPlatform:
+        if database is None:
+            self.platform()
         original = database or self._database
-        restored = RestoredPlatform(self.workdir)
-        self._restored.append(restored)
-        restored.restore(backup, platform.s3_client(), job, platform.bucket, original.name, original.user)
+        assert original is not None
+        restored = OwnPlatform(self.workdir, "restored-platform")
+        self._own_platforms.append(restored)
+        restored.restore(job, backup_from, self._backup_store_env(job), original.name, original.user)
         return restored
 
-    def stop_restored(self, restored: RestoredPlatform) -> None:
-        super().stop_restored(restored)
-        if restored in self._restored:
-            self._restored.remove(restored)
+    def stop_own_platform(self, platform: OwnPlatform) -> None:
+        super().stop_own_platform(platform)
+        if platform in self._own_platforms:
+            self._own_platforms.remove(platform)
 
     def stop_variant(self, variant: VariantServer) -> None:
         super().stop_variant(variant)
@@ -273,9 +310,12 @@ class LocalTarget(Target):
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()
-        for restored in self._restored:
-            restored.stop()
-        self._restored.clear()
+        for own in self._own_platforms:
+            own.stop()
+        self._own_platforms.clear()
+        if self._backup_store is not None:
+            self._backup_store.stop()
+            self._backup_store = None
         if self._mlflow is not None:
             self._mlflow.stop()
         self._save_kept_data()

@@ -16,6 +16,7 @@ from harness.spark.jobs import JOBS_DIR
 from harness.spark.site import JobRun, run_logged
 
 PREDICT = Path(__file__).resolve().parent / "jobs" / "predict.py"
+LOG_MODEL = Path(__file__).resolve().parent / "jobs" / "log_model.py"
 PREDICT_TIMEOUT_S = 120
 
 
@@ -30,10 +31,13 @@ def tracking_at(tracking_uri: str) -> Iterator[None]:
         mlflow.set_tracking_uri(previous)
 
 
-def client_env(tracking_uri: str) -> dict[str, str]:
-    """A model client's environment: the tracking server, and no storage keys (artifacts come through it)."""
+def client_env(tracking_uri: str, login: tuple[str, str] | None = None) -> dict[str, str]:
+    """A model client's environment: the tracking server (and a login for it), and no storage keys (artifacts
+    come through it)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "MLFLOW_S3"))}
     env.update(MLFLOW_TRACKING_URI=tracking_uri, PYTHONPATH=str(JOBS_DIR))
+    if login is not None:
+        env.update(MLFLOW_TRACKING_USERNAME=login[0], MLFLOW_TRACKING_PASSWORD=login[1])
     return env
 
 
@@ -42,9 +46,17 @@ def rows_split(columns: list[str], data: list[list[float]]) -> dict[str, Any]:
     return {"columns": columns, "data": data}
 
 
-def predict_in_process(tracking_uri: str, model_uri: str, rows: dict[str, Any], workdir: Path) -> JobRun:
+def predict_in_process(tracking_uri: str, model_uri: str, rows: dict[str, Any], workdir: Path,
+                       login: tuple[str, str] | None = None) -> JobRun:
     """Load `model_uri` with mlflow.pyfunc in a fresh process and predict `rows`."""
-    rows_file = workdir / f"rows-{os.getpid()}-{abs(hash(model_uri))}.json"
+    rows_file = workdir / f"rows-{os.getpid()}-{abs(hash((model_uri, tracking_uri)))}.json"
     rows_file.write_text(json.dumps(rows))
     return run_logged(f"predict {model_uri}", [sys.executable, str(PREDICT), model_uri, str(rows_file)],
-                      workdir / f"predict-{rows_file.stem}.log", client_env(tracking_uri), PREDICT_TIMEOUT_S)
+                      workdir / f"predict-{rows_file.stem}.log", client_env(tracking_uri, login), PREDICT_TIMEOUT_S)
+
+
+def log_registered_model(tracking_uri: str, experiment_id: str, name: str, alias: str, workdir: Path,
+                         login: tuple[str, str] | None = None) -> JobRun:
+    """A scikit-learn model logged in a fresh process, registered as `name` with `alias` on its version."""
+    return run_logged(f"log model {name}", [sys.executable, str(LOG_MODEL), experiment_id, name, alias],
+                      workdir / f"log-model-{name}.log", client_env(tracking_uri, login), PREDICT_TIMEOUT_S)

@@ -16,3 +16,11 @@ def test_no_bucket_job_with_an_external_object_store():
     rendered = chart.render("standalone-submit", "4.1.1", {"minio.enabled": "false", "s3.endpoint": "https://s3",
                                                           "s3.existingSecret": "s3"})
     assert rendered.of_kind("Job") == []
+
+
+def test_the_backup_bucket_is_made_here_only_when_the_backups_stay_in_this_store():
+    same = chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true"})
+    assert buckets_created(bucket_job_script(same)) == ["mlflow-artifacts", "mlflow-backups"]
+    apart = chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true",
+                                                       "backup.store.endpointUrl": "https://backups.example.com"})
+    assert buckets_created(bucket_job_script(apart)) == ["mlflow-artifacts"]

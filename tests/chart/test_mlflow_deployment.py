@@ -112,3 +112,12 @@ def test_extra_volumes_are_mounted_into_the_server():
     assert chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
     assert {"name": "ca", "configMap": {"name": "corporate-ca"}} in rendered.pod_of("mlflow")["volumes"]
     assert {"name": "ca", "mountPath": "/etc/ssl/corporate"} in chart.mlflow_container(rendered)["volumeMounts"]
+
+
+def test_with_a_restore_the_pod_waits_for_its_tables_before_anything_may_create_them():
+    plain = [c["name"] for c in chart.render("standalone-submit", "4.1.1").pod_of("mlflow")["initContainers"]]
+    assert "wait-for-restore" not in plain
+    pod = chart.render("standalone-submit", "4.1.1", {"restore.enabled": "true"}).pod_of("mlflow")
+    names = [c["name"] for c in pod["initContainers"]]
+    assert names.index("wait-for-database") < names.index("wait-for-restore") < names.index("migrate-database")
+    assert "alembic_version" in pod["initContainers"][names.index("wait-for-restore")]["args"][0]
