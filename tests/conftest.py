@@ -63,3 +63,19 @@ def leak_marker() -> Iterator[str]:
             proc.kill()
         except psutil.Error:
             continue
+
+
+@pytest.fixture(scope="module")
+def empty_mlflow_database():
+    """A PostgreSQL of the test module's own with an empty database "mlflow" owned by "mlflow"."""
+    from harness.stores.postgres import PostgresService
+
+    folder = Path(tempfile.mkdtemp(prefix="test-postgres-"))
+    folder.chmod(0o755)  # the postgres user reaches its data folder inside
+    service = PostgresService(folder)
+    try:
+        service.start()
+        yield service.create_database("mlflow", "mlflow")
+    finally:
+        service.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -3,15 +3,11 @@ refusal, why a driver failed, the settings it starts with, the credentials vault
 job store on a real PostgreSQL (migrations under a lock, claims bounded across replicas, orphans)."""
 
 import base64
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from fastapi.exceptions import RequestValidationError
 
-from harness.stores.postgres import PostgresService
 from mlops_api.app import validation_line
 from mlops_api.credentials import Vault
 from mlops_api.engine import failure_reason
@@ -113,17 +109,9 @@ def test_environments_are_keyed_by_the_sorted_requirements_and_the_spark_version
 
 
 @pytest.fixture(scope="module")
-def database():
-    folder = Path(tempfile.mkdtemp(prefix="mlops-store-"))
-    folder.chmod(0o755)  # the postgres user reaches its data folder inside
-    service = PostgresService(folder)
-    try:
-        service.start()
-        created = service.create_database("mlflow", "mlflow")
-        yield Database(created.host, created.port, created.user, created.password, "mlops", "mlflow")
-    finally:
-        service.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+def database(empty_mlflow_database):
+    created = empty_mlflow_database
+    return Database(created.host, created.port, created.user, created.password, "mlops", "mlflow")
 
 
 def test_replicas_starting_together_create_and_migrate_the_database_once(database):

@@ -67,8 +67,8 @@ def container_env(container: dict[str, Any], local_values: dict[str, str]) -> di
 
 def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> str:
     """Run a container's own command to its end here; returns what it printed. Fails with its stderr."""
-    argv = [local_program(container["command"][0]), *container["command"][1:],
-            *(fill(arg, env, folder) for arg in container.get("args", []))]
+    argv = [local_program(container["command"][0]),
+            *(fill(part, env, folder) for part in [*container["command"][1:], *container.get("args", [])])]
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
     path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])

@@ -17,7 +17,7 @@ def test_the_restore_job_fetches_then_loads_under_the_restricted_profile():
     rendered = chart.render("standalone-submit", "4.1.1", {**RESTORE, "restore.from": "20261206T123000.123456Z"})
     assert chart.restricted_violations(rendered) == [] and chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
     job = rendered.named("Job", "-restore")
-    assert job["spec"]["backoffLimit"] == 0 and "helm.sh/hook" not in job["metadata"].get("annotations", {})
+    assert job["spec"]["backoffLimit"] == 2 and "helm.sh/hook" not in job["metadata"].get("annotations", {})
     pod = rendered.pod_named("Job", "-restore")
     fetch, load = pod["initContainers"][0], pod["containers"][0]
     assert (fetch["name"], load["name"]) == ("fetch", "load")
@@ -44,3 +44,10 @@ def test_an_external_database_is_restored_with_the_dump_image():
         **RESTORE, "mlflow.postgresql.enabled": "false", "mlflow.postgresql.host": "db.example.com",
         "mlflow.postgresql.existingSecret": "db", "backup.image.repository": "postgres", "backup.image.tag": "17-alpine"})
     assert rendered.pod_named("Job", "-restore")["containers"][0]["image"] == "postgres:17-alpine"
+
+
+def test_while_restoring_no_backup_runs():
+    """A backup of the still empty database would become the newest and, after retention, the only one."""
+    rendered = chart.render("standalone-submit", "4.1.1", {**RESTORE, "backup.enabled": "true"})
+    assert rendered.of_kind("CronJob") == []
+    assert not any(job["metadata"]["name"].endswith("-backup-before-upgrade") for job in rendered.of_kind("Job"))

@@ -22,8 +22,8 @@
 
 {{/* Python lines both backup and restore start with: a client of each store, the layout of the backup bucket. */}}
 {{- define "spark-standalone.backupStoreClients" -}}
-import datetime, hashlib, json, os, sys
-import boto3
+import datetime, hashlib, json, os, sys, time
+import boto3, botocore.exceptions
 env = os.environ
 artifacts = boto3.client("s3", endpoint_url=env.get("MLFLOW_S3_ENDPOINT_URL") or None)
 store = boto3.client("s3", endpoint_url=env.get("BACKUP_S3_ENDPOINT_URL") or env.get("MLFLOW_S3_ENDPOINT_URL") or None,
@@ -43,6 +43,24 @@ def sha256(path):
 def keys_under(client, name, under=""):
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=name, Prefix=under)
     return {item["Key"]: item for page in pages for item in page.get("Contents", [])}
+
+def ensure_bucket(client, name):
+    """Wait until the store answers (it may be starting with the release), then make the bucket if missing."""
+    for attempt in range(100):
+        try:
+            client.head_bucket(Bucket=name)
+            return
+        except botocore.exceptions.ClientError as answer:
+            if answer.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+                raise
+            region = env.get("AWS_DEFAULT_REGION") or "us-east-1"
+            located = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            client.create_bucket(Bucket=name, **located)
+            print("created the bucket", name)
+            return
+        except botocore.exceptions.EndpointConnectionError:
+            print("waiting for the object store to answer"); time.sleep(3)
+    sys.exit("the object store did not answer for 5 minutes")
 
 def backups(keys):
     """The dated folders under the prefix, oldest first, and those with a manifest (finished)."""
@@ -67,7 +85,7 @@ def backups(keys):
 {{- $dumpPullPolicy := include "spark-standalone.dumpPullPolicy" . }}
 {{- $dumps := list (dict "name" "dump" "database" "$(MLFLOW_DB_NAME)" "file" "mlflow.dump") }}
 {{- if .Values.mlflow.auth.enabled }}
-{{- $dumps = append $dumps (dict "name" "dump-auth" "database" .Values.mlflow.auth.database "file" "auth.dump") }}
+{{- $dumps = append $dumps (dict "name" "dump-auth" "database" .Values.mlflow.auth.database "file" "auth.dump" "unlessMissing" true) }}
 {{- end }}
 metadata:
   labels:
@@ -93,6 +111,15 @@ spec:
     - name: {{ .name }}
       image: {{ $dumpImage }}
       imagePullPolicy: {{ $dumpPullPolicy }}
+      {{- if .unlessMissing }}
+      # The users' database is made by the MLflow pod: an upgrade that turns auth on backs up before it exists.
+      command: [sh, -c]
+      args:
+        - |
+          found=`psql --host="$MLFLOW_DB_HOST" --port="$MLFLOW_DB_PORT" --username="$MLFLOW_DB_USER" --dbname="$MLFLOW_DB_NAME" -tAc "SELECT 1 FROM pg_database WHERE datname = '{{ .database }}'"`
+          if [ "$found" != "1" ]; then echo "no database {{ .database }} yet: nothing of it to back up"; exit 0; fi
+          exec pg_dump --format=custom --no-owner --host="$MLFLOW_DB_HOST" --port="$MLFLOW_DB_PORT" --username="$MLFLOW_DB_USER" --dbname={{ .database }} --file=/tmp/{{ .file }}
+      {{- else }}
       command: [pg_dump]
       args:
         - --format=custom
@@ -102,6 +129,7 @@ spec:
         - --username=$(MLFLOW_DB_USER)
         - --dbname={{ .database }}
         - --file=/tmp/{{ .file }}
+      {{- end }}
       env:
         {{- include "spark-standalone.dbEnv" $ | nindent 8 }}
         - name: PGPASSWORD
@@ -121,8 +149,12 @@ spec:
     - name: verify-{{ .name }}
       image: {{ $dumpImage }}
       imagePullPolicy: {{ $dumpPullPolicy }}
+      {{- if .unlessMissing }}
+      command: [sh, -c, '[ ! -f /tmp/{{ .file }} ] || exec pg_restore --list --file=/tmp/{{ .file }}.list /tmp/{{ .file }}']
+      {{- else }}
       command: [pg_restore]
       args: [--list, --file=/tmp/{{ .file }}.list, /tmp/{{ .file }}]
+      {{- end }}
       securityContext:
         {{- include "spark-standalone.containerSecurityContext" $ | nindent 8 }}
       resources:
@@ -138,6 +170,10 @@ spec:
       args:
         - |
           {{- include "spark-standalone.backupStoreClients" . | nindent 10 }}
+          with open("/tmp/mlflow.dump.list") as listing:
+              if not any(" TABLE public alembic_version" in line for line in listing):
+                  sys.exit("the MLflow database holds no MLflow schema (no alembic_version table): an empty database is not a backup, and none is written")
+          ensure_bucket(store, bucket)
           encrypted = {"ServerSideEncryption": env["BACKUP_SSE"]} if env.get("BACKUP_SSE") else {}
           taken = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
           folder = "%s/%s" % (prefix, taken)
@@ -153,13 +189,16 @@ spec:
           index_key = mirror + "/index.json"
           index = json.loads(store.get_object(Bucket=bucket, Key=index_key)["Body"].read()) if index_key in keys_under(store, bucket, index_key) else {}
           listing = {key: {"etag": item["ETag"], "bytes": item["Size"]} for key, item in keys_under(artifacts, artifact_bucket).items()}
-          copied = 0
+          copied = unsaved = 0
           for key, seen in sorted(listing.items()):
               if index.get(key) != seen:
                   body = artifacts.get_object(Bucket=artifact_bucket, Key=key)["Body"]
                   store.upload_fileobj(body, bucket, "%s/objects/%s" % (mirror, key), ExtraArgs=encrypted)
                   index[key] = seen
-                  copied += 1
+                  copied, unsaved = copied + 1, unsaved + seen["bytes"]
+                  if unsaved > 1 << 30:  # a first mirror of a large bucket keeps its progress if it is stopped
+                      store.put_object(Bucket=bucket, Key=index_key, Body=json.dumps(index).encode(), **encrypted)
+                      unsaved = 0
           store.put_object(Bucket=bucket, Key=index_key, Body=json.dumps(index).encode(), **encrypted)
           listed = json.dumps(listing, indent=0, sort_keys=True).encode()
           store.put_object(Bucket=bucket, Key=folder + "/artifacts.json", Body=listed, **encrypted)
@@ -180,7 +219,7 @@ spec:
               print("deleted the older backup s3://%s/%s/%s/" % (bucket, prefix, old))
           if doomed:
               wanted = set(listing)
-              for kept in [f for f in good if f not in doomed]:
+              for kept in [f for f in good if f not in doomed and "%s/%s/artifacts.json" % (prefix, f) in keys]:
                   wanted.update(json.loads(store.get_object(Bucket=bucket, Key="%s/%s/artifacts.json" % (prefix, kept))["Body"].read()))
               for key in sorted(set(index) - wanted):
                   store.delete_object(Bucket=bucket, Key="%s/objects/%s" % (mirror, key))
