@@ -7,7 +7,7 @@ import time
 from behave import given, then, when
 
 from harness.errors import ServiceFailed
-from harness.mlflow import recovery
+from harness import recovery
 from harness.mlflow.api import API, MlflowApi
 from harness.mlflow.backup import (DUMP_NAME, BackupJob, artifact_listing, damage, manifest_problems, mirror_index,
                                    newest_good, schema_revision_of_dump, stored_encryption)
