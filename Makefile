@@ -18,7 +18,7 @@ setup:
 
 ## Is this machine ready? One line per need (tools, disk, memory, leftovers of killed runs).
 doctor: setup
-	@$(VENV)/python -m harness.system.doctor
+	@$(VENV)/python -m harness.doctor
 
 ## The local platform up for exploring (PRODUCTION=1 adds the two-replica deployment) until Ctrl-C.
 ## DATA=folder keeps MLflow's runs and artifacts between sessions; SPARK=version (or none) picks the Spark.

@@ -16,18 +16,18 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import chart, timings
-from harness.spark import training
 from harness.config import RunConfig
 from harness.matrix import all_cells
 from harness.matrix_grid import MATRIX_JSON, totals_text
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import BackupJob, newest_good
 from harness.mlflow.dataset import DatasetSize, bucket_size, table_counts, write_dataset
+from harness.names import unique_name
 from harness.production.clients import percentile, rest_logger, start_clients
+from harness.spark import training
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
 from harness.workflow.checks import dataframe_split, sample_rows
-from harness.world import unique_name
 
 DATA = Path(__file__).resolve().parent.parent / "features" / "data"
 SEED_SCRIPT, QUICK_SCRIPT = DATA / "train_random_forest.py", DATA / "logs_one_metric.py"

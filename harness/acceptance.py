@@ -40,6 +40,7 @@ from harness.matrix_grid import RECORDS_JSON, MatrixGrid, show_whole_run
 from harness.progress import console
 from harness.system.memory import MemoryPeak
 from harness.system.process import stop_on_interrupts
+from harness.waits import SHARDS_STOP_S
 
 REPO = Path(__file__).resolve().parents[1]
 FEATURES = REPO / "features"
@@ -56,7 +57,6 @@ SHARD_ENV = "SPEC_SHARD"  # tells features/environment.py it is one of several p
 ALLURE_FORMAT = "allure_behave.formatter:AllureFormatter"
 # Options whose value forbids a second process beside the first (see the module's docstring).
 SINGLE_PROCESS_DEFINES = ("mlflow_port", "namespace")
-STOP_TIMEOUT_S = 240
 RERUN = REPORTS / "rerun.txt"  # the last run's failed scenarios, as behave's rerun formatter writes them
 RERUN_DEFINES = REPORTS / "rerun-defines.json"  # the -D options of the run that wrote it
 # Through a pipe: lines as they are printed (not a buffer at a time), as wide as a terminal would have them.
@@ -151,7 +151,7 @@ def _stop(processes: list[subprocess.Popen[str]]) -> None:
     for process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
+    deadline = time.monotonic() + SHARDS_STOP_S
     for process in processes:
         try:
             process.wait(max(0.0, deadline - time.monotonic()))

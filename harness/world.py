@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import statistics
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harness.endpoints import Platform
 from harness.mlflow.api import MlflowApi, Run
-from harness.targets.base import Platform
-
-
-def unique_name(prefix: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-")[:40]
-    return f"{slug}-{uuid.uuid4().hex[:8]}"
+from harness.names import unique_name
 
 
 @dataclass

@@ -10,11 +10,12 @@ import sys
 import pytest
 
 from harness import timings
-from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, STOP_TIMEOUT_S, Shard, _summarize, behave_command,
+from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, Shard, _summarize, behave_command,
                                 defines, matrix_records, merge_rerun_lists, plan, rerun_args, run, shard_ledger)
 from harness.matrix_grid import MatrixGrid
 from harness.system.memory import MemoryPeak
 from harness.system.waiting import wait_for
+from harness.waits import SHARDS_STOP_S
 
 
 def test_every_feature_runs_in_exactly_one_of_two_processes():
@@ -140,7 +141,7 @@ def test_ctrl_c_to_the_runner_stops_both_processes_and_leaves_nothing_behind(tmp
     wait_for(lambda: sum("mlflow" in s and "server" in s for s in survivors(marker)) >= 2,
              "both processes' MLflow servers", 60)
     runner.send_signal(signal.SIGINT)
-    output, _ = runner.communicate(timeout=STOP_TIMEOUT_S + 30)
+    output, _ = runner.communicate(timeout=SHARDS_STOP_S + 30)
     assert runner.returncode == 130, output
     assert "acceptance, both processes: 0 passed" in output, output  # the processes' ledgers were merged
     assert {line.split("|")[0].strip() for line in output.splitlines() if "ABORTED: By user." in line} == starting

@@ -2,11 +2,11 @@ import os
 import subprocess
 import sys
 
-from harness.system.doctor import CHECKS
+from harness.doctor import CHECKS
 
 
 def _doctor(cache_dir: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.system.doctor"], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "harness.doctor"], capture_output=True, text=True,
                           env={**os.environ, "SPEC_CACHE_DIR": cache_dir, "COLUMNS": "300"}, timeout=60)
 
 

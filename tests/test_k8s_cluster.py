@@ -20,13 +20,13 @@ from kubernetes.client.exceptions import ApiException
 from harness.config import RunConfig
 from harness.errors import SuiteError
 from harness.spark.site import masked, run_logged
+from harness.system.process import _group_alive
+from harness.system.waiting import wait_for
 from harness.targets.k8s import cluster as cluster_module
 from harness.targets.k8s import portforward as portforward_module
 from harness.targets.k8s import target as target_module
 from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
-from harness.system.process import _group_alive
-from harness.system.waiting import wait_for
 from harness.targets.k8s.target import (K8sSparkSite, K8sTarget, driver_requirements, driver_script, in_pod_job,
                                         kill_group)
 
@@ -384,7 +384,7 @@ def test_a_timed_out_exec_is_stopped_in_the_pod(monkeypatch):
 
 # Issue 23, item 7: a forward whose opening hangs gives up in time and refuses the connection
 def test_a_forward_that_hangs_while_opening_refuses_the_connection_in_time(monkeypatch):
-    monkeypatch.setattr(portforward_module, "OPEN_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(portforward_module, "PORT_FORWARD_OPEN_S", 0.3)
     released = threading.Event()
     forward = PortForward(FakeCore, "spec-test", lambda: "p", 5000)
     monkeypatch.setattr(forward, "_open", lambda: released.wait(10) and (NS(close=lambda: None), None))

@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from harness.mlflow.api import ApiError, MlflowApi
-from harness.world import LatencyReport, unique_name
+from harness.names import unique_name
+from harness.world import LatencyReport
 
 
 class FakeMlflow(BaseHTTPRequestHandler):

@@ -6,14 +6,14 @@ import time
 
 from behave import given, then, when
 
-from harness.errors import ServiceFailed
 from harness import recovery
+from harness.errors import ServiceFailed
 from harness.mlflow.api import API, MlflowApi
 from harness.mlflow.backup import (DUMP_NAME, BackupJob, artifact_listing, damage, manifest_problems, mirror_index,
                                    newest_good, schema_revision_of_dump, stored_encryption)
 from harness.mlflow.samples import write_sample_run
 from harness.mlflow.snapshot import snapshot_differences, snapshot_size, tracking_snapshot
-from harness.world import unique_name
+from harness.names import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import world
 

@@ -8,10 +8,10 @@ from behave import given, then, when
 
 from harness.mlflow.api import API, ARTIFACTS_API
 from harness.mlflow.bad_requests import answer
+from harness.names import unique_name
 from harness.production.clients import (lost_acknowledged, mlflow_client_env, mlflow_client_logger, rest_logger,
                                         start_clients)
 from harness.system.waiting import wait_for
-from harness.world import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import started_or_abort
 

@@ -4,8 +4,8 @@ from behave import given, step, then, when
 
 from harness.mlflow import ui
 from harness.mlflow.backend import stored_param
+from harness.names import unique_name
 from harness.progress import console
-from harness.world import unique_name
 from support.reporting import REPORTS, attach_json, attach_png, attach_text
 from support.scenario import world
 

@@ -5,7 +5,7 @@ from behave import given, then, when
 from harness import chart
 from harness.mlflow.api import API, MlflowApi
 from harness.mlflow.promises import origin_status, probe_answer, scrape
-from harness.world import unique_name
+from harness.names import unique_name
 from support.reporting import attach_text
 from support.scenario import world
 

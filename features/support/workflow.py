@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.names import unique_name
+from harness.waits import TRAINING_FOLLOW_MARGIN_S, TRAINING_JOB_S
 from harness.workflow.api import Answer, Job, MlopsApi, Upload
-from harness.world import unique_name
 from support.reporting import attach_json, attach_text
 from support.scenario import world
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-JOB_TIMEOUT_S = 600
-FOLLOW_MARGIN_S = 300  # the environment build and the driver's start come before the job's own timeout
 
 
 @dataclass
@@ -60,7 +59,7 @@ def _cancel_unfinished(state: Training) -> None:
             state.api.call("POST", f"/mlops/training/jobs/{job_id}/cancel")
 
 
-def upload_of(context: Any, script: str, requirements: str = "", timeout: int = JOB_TIMEOUT_S) -> Upload:
+def upload_of(context: Any, script: str, requirements: str = "", timeout: int = TRAINING_JOB_S) -> Upload:
     world(context).experiment_id  # the scenario's experiment exists, whatever the upload's fate
     return Upload(DATA / script, world(context).experiment_name,
                   tuple(r.strip() for r in requirements.split(",") if r.strip()),
@@ -76,9 +75,9 @@ def submit(context: Any, upload: Upload) -> str:
     return job_id
 
 
-def follow(context: Any, job_id: str, timeout: int = JOB_TIMEOUT_S) -> Job:
+def follow(context: Any, job_id: str, timeout: int = TRAINING_JOB_S) -> Job:
     """Follow a job to its end; its history and logs go to the report."""
-    job = training(context).api.follow(job_id, timeout + FOLLOW_MARGIN_S)
+    job = training(context).api.follow(job_id, timeout + TRAINING_FOLLOW_MARGIN_S)
     report_job(job)
     return job
 

@@ -13,10 +13,10 @@ from typing import Any
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
+from harness.waits import CONTAINER_RUN_S
 
 # Volumes of the chart's pods that become folders of the run here.
 CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")
-TIMEOUT_S = 300
 # What the chart's PostgreSQL image has on its PATH, which its shell scripts call by name.
 POSTGRES_PROGRAMS = ("pg_dump", "pg_restore", "psql", "pg_isready")
 
@@ -73,7 +73,7 @@ def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) 
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
     path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])
     done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PATH": path, **env},
-                          check=False, timeout=TIMEOUT_S)
+                          check=False, timeout=CONTAINER_RUN_S)
     if done.returncode != 0:
         raise ServiceFailed(f"the chart's container {container['name']} failed: {done.stderr.strip()[-500:]}")
     return done.stdout

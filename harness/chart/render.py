@@ -20,6 +20,7 @@ import yaml
 
 from harness.matrix import check_mode, check_version
 from harness.system import tools
+from harness.waits import HELM_RENDER_S
 
 CHART_DIR = Path(__file__).resolve().parents[2] / "charts" / "spark-standalone"
 
@@ -136,7 +137,7 @@ class Rendered:
 
 
 def _helm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([tools.helm(), *args], capture_output=True, text=True, check=False, timeout=120)
+    return subprocess.run([tools.helm(), *args], capture_output=True, text=True, check=False, timeout=HELM_RENDER_S)
 
 
 def values_file(mode: str) -> Path:
@@ -174,7 +175,7 @@ def notes(mode: str, version: str, overrides: dict[str, str] | None = None) -> s
     """NOTES.txt as `helm install` prints it (`helm template` leaves it out); a client-side dry run, which
     reaches no cluster."""
     done = subprocess.run([tools.helm(), "install", "--dry-run=client", *template_args(mode, version, overrides)],
-                          capture_output=True, text=True, check=False, timeout=120,
+                          capture_output=True, text=True, check=False, timeout=HELM_RENDER_S,
                           env={**os.environ, "KUBECONFIG": os.devnull})
     if done.returncode != 0:
         raise RenderFailed(_helm_error(done.stderr))

@@ -21,16 +21,17 @@ from typing import Any
 from croniter import croniter
 
 from harness import chart, progress
-from harness.errors import ServiceFailed
-from harness.chart.storage import bucket_job_script, buckets_created
 from harness.chart.local_containers import container_env, run_container, service_values
 from harness.chart.render import pod_spec
+from harness.chart.storage import bucket_job_script, buckets_created
+from harness.errors import ServiceFailed
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import database_values, pod_from_chart
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import tools
+from harness.waits import DUMP_READ_S
 
 BACKUP_VALUES = {"backup.enabled": "true"}
 DUMP_NAME = "mlflow.dump"
@@ -221,7 +222,7 @@ def damage(s3: Any, backup: Backup, dump: str) -> None:
 def schema_revision_of_dump(dump: Path) -> str:
     """The MLflow schema revision (alembic_version) a dump of the MLflow database holds, read with pg_restore."""
     done = subprocess.run([str(tools.postgres_bin_dir() / "pg_restore"), "--data-only", "--table=alembic_version",
-                           "--file=-", str(dump)], capture_output=True, text=True, check=False, timeout=60)
+                           "--file=-", str(dump)], capture_output=True, text=True, check=False, timeout=DUMP_READ_S)
     if done.returncode != 0:
         raise ServiceFailed(f"pg_restore could not read {dump.name}: {done.stderr.strip()[-300:]}")
     rows = done.stdout.split("FROM stdin;\n", 1)[-1].split("\n\\.", 1)[0].split()

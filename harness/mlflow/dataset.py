@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.mlflow.api import API, MlflowApi
+from harness.names import unique_name
 from harness.stores.postgres import PostgresService
-from harness.world import unique_name
 
 METRICS_PER_BATCH = 1000  # MLflow's log-batch limit
 WRITERS = 4  # clients writing at once

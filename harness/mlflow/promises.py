@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 import requests
 
+from harness.endpoints import Platform
 from harness.mlflow.artifacts import bucket_keys
-from harness.targets.base import Platform
 
 FOREIGN_HOST = "not-an-allowed-host.invalid"
 FOREIGN_ORIGIN = "https://not-an-allowed-origin.invalid"

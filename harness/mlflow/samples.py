@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from harness.mlflow.api import ARTIFACTS_API, MlflowApi, Run
-from harness.world import unique_name
+from harness.names import unique_name
 
 ARTIFACT_PATH = "report/summary.txt"
 ARTIFACT_BODY = b"accuracy 0.93 on the holdout set\n"

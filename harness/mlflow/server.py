@@ -13,11 +13,8 @@ import requests
 
 from harness.system.ports import LOOPBACK
 from harness.system.process import ManagedProcess
+from harness.waits import MLFLOW_START_S
 
-# A start takes 6-30 s here (fresh clone, two behave processes), and CI's machine has run 1.5-2x slower than
-# that: the limit is there to stop a start that hangs, far from one that is slow (it gives up at once when
-# the process exits).
-START_TIMEOUT_S = 240
 
 
 class MlflowServer:
@@ -52,7 +49,7 @@ class MlflowServer:
             self._stop_process()  # what is left of a killed server
             process = self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
             process.start()
-        process.wait_ready(self.healthy, f"MLflow /health at {self.url}", START_TIMEOUT_S)
+        process.wait_ready(self.healthy, f"MLflow /health at {self.url}", MLFLOW_START_S)
 
     def running_args(self) -> list[str]:
         """The `mlflow server ...` arguments of the live process, as the operating system reports them."""

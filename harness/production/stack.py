@@ -18,7 +18,7 @@ from harness import progress
 from harness.chart import artifact_bucket
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.mlflow.api import MlflowApi
-from harness.mlflow.server import START_TIMEOUT_S, MlflowServer
+from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import ChartPod, pod_from_chart
 from harness.production.balancer import Balancer, Upstream
 from harness.production.certificates import Certificates, issue, unrelated_ca
@@ -26,6 +26,7 @@ from harness.stores.postgres import PostgresService
 from harness.stores.s3 import S3Service
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.waiting import wait_for
+from harness.waits import REPLICAS_READY_S
 
 INGRESS_HOST = "mlflow.spec.test"
 PRODUCTION_VALUES = {
@@ -37,7 +38,6 @@ PRODUCTION_VALUES = {
     "mlflow.ingress.tls.enabled": "true",
     "mlflow.ingress.maxBodySize": "8m",
 }
-READY_TIMEOUT_S = START_TIMEOUT_S  # two replicas start together in about 23 s here
 BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
 NGINX_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -159,11 +159,11 @@ class ProductionStack:
         """Start a stopped replica and wait until the balancer sends to it again."""
         replica = self.replica(name)
         replica.server.start()
-        self._balancer().wait_status(name, "UP", READY_TIMEOUT_S)
+        self._balancer().wait_status(name, "UP", REPLICAS_READY_S)
 
     def wait_marked_down(self, name: str) -> float:
         """Wait until the balancer has taken `name` out; returns when it saw that (time.monotonic())."""
-        self._balancer().wait_status(name, "DOWN", READY_TIMEOUT_S)
+        self._balancer().wait_status(name, "DOWN", REPLICAS_READY_S)
         return time.monotonic()
 
     def rolling_restart(self) -> None:
@@ -173,11 +173,11 @@ class ProductionStack:
         for replica in self.replicas:
             balancer.set_state(replica.name, "drain")
             wait_for(lambda: balancer.states()[replica.name].current_sessions == 0,
-                     f"{replica.name} to finish its requests", READY_TIMEOUT_S, interval=0.05)
+                     f"{replica.name} to finish its requests", REPLICAS_READY_S, interval=0.05)
             replica.server.stop()
             replica.server.start()
             balancer.set_state(replica.name, "ready")
-            balancer.wait_status(replica.name, "UP", READY_TIMEOUT_S)
+            balancer.wait_status(replica.name, "UP", REPLICAS_READY_S)
 
     def server_pids(self) -> dict[str, set[int]]:
         return {replica.name: replica.server.pids() for replica in self.replicas}
@@ -205,7 +205,7 @@ class ProductionStack:
             if not replica.server.running():
                 replica.server.start()
             balancer.set_state(replica.name, "ready")
-            balancer.wait_status(replica.name, "UP", READY_TIMEOUT_S)
+            balancer.wait_status(replica.name, "UP", REPLICAS_READY_S)
 
     def _balancer(self) -> Balancer:
         assert self.balancer is not None, "the production deployment is not started"

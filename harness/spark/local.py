@@ -23,11 +23,12 @@ from harness.spark.chart_settings import (LocalEndpoints, LocalSettings, connect
 from harness.spark.iceberg_runtime import iceberg_jars
 from harness.spark.jobs import JOBS_DIR
 from harness.spark.runtimes import SparkRuntime, ensure_runtime
-from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite, run_logged
+from harness.spark.site import IcebergCatalog, JobRun, SparkSite, run_logged
 from harness.spark.standalone import SparkConnectServer, SparkStandalone
 from harness.stores.postgres import Database
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
+from harness.waits import SPARK_JOB_S
 
 
 def gpu_discovery_script(gpu_kind: str | None) -> Path | None:
@@ -209,7 +210,7 @@ class LocalSparkSite(SparkSite):
         logs.mkdir(parents=True, exist_ok=True)
         return logs / f"{self.mode}-{self.version}-{Path(job).stem}-{len(list(logs.iterdir()))}.log"
 
-    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = SPARK_JOB_S,
                storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         confs = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
         argv = [str(self.runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
@@ -218,7 +219,7 @@ class LocalSparkSite(SparkSite):
         return run_logged(f"spark-submit {job}", argv, log, self._env(storage_access), timeout, cwd=log.parent,
                           stop_when_logged=stop_when_logged)
 
-    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+    def run_python(self, job: str, job_args: list[str], timeout: float = SPARK_JOB_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
         target = ["-m", job] if module else [str(JOBS_DIR / job)]
         argv = [str(self.runtime.python), *target, *job_args]

@@ -14,8 +14,8 @@ from harness.chart import Rendered, iceberg_catalogs
 from harness.errors import SuiteError
 from harness.spark.jobs.jobcommon import RESULT_PREFIX
 from harness.system.process import ManagedProcess, tail
+from harness.waits import SPARK_JOB_S
 
-JOB_TIMEOUT_S = 420  # a LogisticRegression submit takes 20-50 s on 2 busy cores; an app waiting for GPUs forever
 
 
 @dataclass
@@ -135,14 +135,14 @@ class SparkSite(abc.ABC):
     gpu_kind: str | None  # "nvidia", "simulated" or None
 
     @abc.abstractmethod
-    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = SPARK_JOB_S,
                storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         """spark-submit the job script `job` (a file in harness/jobs) to this site's master. Only jobs that
         read the lakehouse get storage credentials: MLflow artifacts must go through the server. The job is
         stopped once its log shows `stop_when_logged` (see run_logged)."""
 
     @abc.abstractmethod
-    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+    def run_python(self, job: str, job_args: list[str], timeout: float = SPARK_JOB_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
         """Run a Python program with this site's Spark runtime and the platform's settings."""
 

@@ -8,12 +8,12 @@ from typing import Any
 import requests
 
 from harness.errors import SuiteError
-from harness.system.ports import LOOPBACK, claim_port, is_listening
-from harness.system.process import ManagedProcess
 from harness.spark.chart_settings import DaemonSettings
 from harness.spark.runtimes import SparkRuntime
+from harness.system.ports import LOOPBACK, claim_port, is_listening
+from harness.system.process import ManagedProcess
+from harness.waits import SPARK_CLUSTER_START_S
 
-START_TIMEOUT_S = 90
 
 
 class SparkStandalone:
@@ -57,7 +57,7 @@ class SparkStandalone:
              "--port", str(self.port), "--webui-port", str(self.webui_port), *self._properties_args()],
             logs / f"spark-{self.runtime.version}-master.log", env=self._env())
         self._master.start()
-        self._master.wait_ready(self.state, f"the Spark master UI at {self.webui_url}", START_TIMEOUT_S)
+        self._master.wait_ready(self.state, f"the Spark master UI at {self.webui_url}", SPARK_CLUSTER_START_S)
         self._worker = ManagedProcess(
             f"Spark {self.runtime.version} worker",
             [self._spark_class(), "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK,
@@ -65,7 +65,7 @@ class SparkStandalone:
             logs / f"spark-{self.runtime.version}-worker.log", env=self._env())
         self._worker.start()
         self._worker.wait_ready(lambda: self.state()["aliveworkers"] >= 1,
-                                f"a worker registered with {self.master_url}", START_TIMEOUT_S)
+                                f"a worker registered with {self.master_url}", SPARK_CLUSTER_START_S)
 
     def state(self) -> dict[str, Any]:
         """The master's JSON status: aliveworkers, activeapps, completedapps."""
@@ -112,7 +112,7 @@ class SparkConnectServer:
             self.log_path, env=runtime.env(**self.extra_env))
         self._process.start()
         self._process.wait_ready(lambda: is_listening(self.port), f"Spark Connect on port {self.port}",
-                                 START_TIMEOUT_S)
+                                 SPARK_CLUSTER_START_S)
 
     def stop(self) -> None:
         if self._process:

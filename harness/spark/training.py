@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.mlflow.api import MlflowApi, Run
 from harness.spark.site import JobRun, SparkSite
+from harness.waits import REFUSAL_WAIT_S
 
 SPARK_TAGS = ("spark.version", "spark.master", "platform.mode", "spark.app_id")
 GPU_PROBE_TASKS = 4
@@ -66,7 +67,6 @@ def predict_training_labels(site: SparkSite, run_id: str, path: str) -> ModelChe
 # What a driver logs when the master does not accept the secret it proves (it then retries 3 times, 20 s
 # apart, and gives up with "All masters are unresponsive!": the scenario stops it at the first refusal).
 AUTHENTICATION_REFUSED = "New auth protocol failed"
-REFUSAL_WAIT_S = 180
 
 
 def submit_with_a_secret_of_its_own(site: SparkSite) -> JobRun:

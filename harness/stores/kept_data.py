@@ -18,6 +18,7 @@ from typing import Any
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
+from harness.waits import PG_CLIENT_S
 
 DUMP_NAME = "mlflow.dump"
 OBJECTS_DIR = "objects"
@@ -34,7 +35,7 @@ def pg_restore(database: Database, dump: Path) -> None:
 def _postgres_client(program: str, args: list[str], database: Database) -> None:
     argv = [str(tools.postgres_bin_dir() / program), f"--host={database.host}", f"--port={database.port}",
             f"--username={database.user}", f"--dbname={database.name}", *args]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600,
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=PG_CLIENT_S,
                           env={"PGPASSWORD": database.password, "PATH": "/usr/bin:/bin"})
     if done.returncode != 0:
         raise ServiceFailed(f"{program} failed: {done.stderr.strip()[-500:]}")

@@ -14,10 +14,11 @@ from typing import Any
 
 import psycopg2
 
-from harness.system import tools
 from harness.errors import ServiceFailed
+from harness.system import tools
 from harness.system.ports import claim_port
 from harness.system.process import ManagedProcess, tail
+from harness.waits import POSTGRES_INITDB_S, POSTGRES_START_S
 
 SERVICE_USER = "postgres"  # initdb refuses to run as root
 
@@ -67,7 +68,7 @@ class PostgresService:
             stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM would wait for clients to leave
         )
         self._process.start()
-        self._process.wait_ready(lambda: self.query("select 1"), f"PostgreSQL on port {self.port}", 30)
+        self._process.wait_ready(lambda: self.query("select 1"), f"PostgreSQL on port {self.port}", POSTGRES_START_S)
 
     def _init_cluster(self) -> None:
         for folder in (self.data_dir, self.socket_dir):
@@ -115,7 +116,7 @@ class PostgresService:
 
     def _run_as_owner(self, argv: list[str]) -> None:
         initdb = ManagedProcess(name="initdb", argv=argv, log_path=self.log_path, user=self._as_user)
-        code = initdb.run_to_end(timeout=120)
+        code = initdb.run_to_end(timeout=POSTGRES_INITDB_S)
         if code != 0:
             raise ServiceFailed(f"initdb failed with code {code}",
                                 f"see {self.log_path}:\n{tail(self.log_path, 10)}", self.log_path)

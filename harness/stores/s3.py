@@ -12,6 +12,7 @@ from botocore.config import Config
 
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
+from harness.waits import S3_START_S
 
 # moto accepts any key pair; these exist so the server side is configured exactly like a real S3 client.
 ACCESS_KEY = "spec-access-key"
@@ -35,7 +36,7 @@ class S3Service:
                                        self.log_path)
         self._process.start()
         self._process.wait_ready(lambda: requests.get(self.endpoint, timeout=2).ok,
-                                 f"S3 server at {self.endpoint}", 30)
+                                 f"S3 server at {self.endpoint}", S3_START_S)
 
     def client(self) -> Any:
         return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,

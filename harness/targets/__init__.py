@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
-from harness.targets.base import Platform, Target
+from harness.endpoints import Platform
+from harness.targets.base import Target
 
 
 def make_target(config: RunConfig) -> Target:

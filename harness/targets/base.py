@@ -9,26 +9,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.config import RunConfig
+from harness.endpoints import Platform
 from harness.errors import SuiteError
 from harness.mlflow.backup import Backup, BackupJob, OwnPlatform, backups_in
 from harness.mlflow.legacy import LEGACY_VERSION
 from harness.mlflow.variant import VariantServer
-from harness.stores.postgres import Database
 from harness.production.stack import ProductionStack
 from harness.spark.site import SparkSite
-
-@dataclass(frozen=True)
-class Platform:
-    """Endpoints of a running platform, as a client outside it sees them."""
-
-    mlflow_url: str
-    s3_endpoint: str
-    bucket: str
-    s3_client: Callable[[], Any]
-    backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]  # SQL on the MLflow database
-    server_args: Callable[[], list[str]]  # `server ...`: the arguments the running server was started with
-    worker_processes: Callable[[], int]  # uvicorn worker processes the running server has
-
+from harness.stores.postgres import Database
 
 class Target(abc.ABC):
     name: str

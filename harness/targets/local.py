@@ -14,12 +14,13 @@ from typing import Any
 from harness import chart, progress
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
+from harness.endpoints import Platform
 from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import BackupJob, OwnPlatform
-from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
+from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import VariantServer, database_values, variant_from_chart
 from harness.production.stack import ProductionStack
@@ -32,7 +33,7 @@ from harness.stores.s3 import S3Service
 from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
-from harness.targets.base import Platform, Target
+from harness.targets.base import Target
 from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlops_from_chart
 
 

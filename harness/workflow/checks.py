@@ -10,9 +10,9 @@ from typing import Any
 
 import mlflow
 
+from harness.endpoints import Platform
 from harness.mlflow.api import Run
 from harness.mlflow.artifacts import bucket_keys
-from harness.targets.base import Platform
 from harness.workflow.models import predict_in_process, rows_split, tracking_at
 
 # What features/data/train_random_forest.py logs (the MLOps report's 8 metrics, 8 params and 5 tags).

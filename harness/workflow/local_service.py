@@ -26,11 +26,11 @@ from harness.system import sweeper
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
 from harness.system.tools import CACHE_DIR
+from harness.waits import MLOPS_START_S
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 ENVIRONMENTS = CACHE_DIR / "mlops-environments"
 CONTAINER = "mlops-api"
-START_TIMEOUT_S = 120
 TRANSLATED = {
     "MLOPS_MLFLOW_URL, MLFLOW_TRACKING_URI": "the local MLflow server (the chart: its Service name)",
     "MLOPS_SPARK_MASTER_URL, MLOPS_SPARK_MASTER_WEBUI": "the local master of the Spark version (its Service)",
@@ -80,7 +80,7 @@ class LocalMlopsService:
         self._process = ManagedProcess("MLOps API", [str(self.site.runtime.python), "-m", "mlops_api"],
                                        self.log_path, env=self.site.runtime.env(**self.env), cwd=self.folder)
         self._process.start()
-        self._process.wait_ready(self.healthy, f"the MLOps API at {self.url}/healthz", START_TIMEOUT_S)
+        self._process.wait_ready(self.healthy, f"the MLOps API at {self.url}/healthz", MLOPS_START_S)
 
     def healthy(self) -> bool:
         return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200

@@ -14,10 +14,10 @@ import mlflow
 
 from harness.spark.jobs import JOBS_DIR
 from harness.spark.site import JobRun, run_logged
+from harness.waits import MODEL_CLIENT_S
 
 PREDICT = Path(__file__).resolve().parent / "jobs" / "predict.py"
 LOG_MODEL = Path(__file__).resolve().parent / "jobs" / "log_model.py"
-PREDICT_TIMEOUT_S = 120
 
 
 @contextmanager
@@ -52,11 +52,11 @@ def predict_in_process(tracking_uri: str, model_uri: str, rows: dict[str, Any], 
     rows_file = workdir / f"rows-{os.getpid()}-{abs(hash((model_uri, tracking_uri)))}.json"
     rows_file.write_text(json.dumps(rows))
     return run_logged(f"predict {model_uri}", [sys.executable, str(PREDICT), model_uri, str(rows_file)],
-                      workdir / f"predict-{rows_file.stem}.log", client_env(tracking_uri, login), PREDICT_TIMEOUT_S)
+                      workdir / f"predict-{rows_file.stem}.log", client_env(tracking_uri, login), MODEL_CLIENT_S)
 
 
 def log_registered_model(tracking_uri: str, experiment_id: str, name: str, alias: str, workdir: Path,
                          login: tuple[str, str] | None = None) -> JobRun:
     """A scikit-learn model logged in a fresh process, registered as `name` with `alias` on its version."""
     return run_logged(f"log model {name}", [sys.executable, str(LOG_MODEL), experiment_id, name, alias],
-                      workdir / f"log-model-{name}.log", client_env(tracking_uri, login), PREDICT_TIMEOUT_S)
+                      workdir / f"log-model-{name}.log", client_env(tracking_uri, login), MODEL_CLIENT_S)

@@ -20,10 +20,8 @@ from kubernetes.stream import stream
 
 from harness.errors import SuiteError
 from harness.system.waiting import WaitTimeout, wait_for
+from harness.waits import API_CALL_S, NAMESPACE_DELETE_S, POD_WAIT_S
 
-POD_WAIT_S = 300
-API_TIMEOUT_S = 30  # a plain API call (or an exec's handshake) that takes longer is a half-open connection
-NAMESPACE_DELETE_S = 300
 LOG_LINES = 2000
 
 
@@ -65,7 +63,7 @@ class Cluster:
         def find() -> PodRef | None:
             pods = self.core.list_namespaced_pod(
                 self.namespace, label_selector=f"app.kubernetes.io/component={component}",
-                _request_timeout=API_TIMEOUT_S).items
+                _request_timeout=API_CALL_S).items
             live = [p for p in pods if p.metadata.deletion_timestamp is None and _ready(p)]
             return PodRef(live[0].metadata.name, live[0].metadata.uid, live[0].status.pod_ip) if live else None
 
@@ -85,7 +83,7 @@ class Cluster:
         try:
             session = stream(self.new_core().connect_get_namespaced_pod_exec, pod, self.namespace, command=wrapped,
                              stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
-                             _request_timeout=API_TIMEOUT_S)
+                             _request_timeout=API_CALL_S)
         except ApiException as exc:
             raise ExecFailed(f"{what} could not start: {exc.status} {exc.reason}",
                              "is the pod running and may this user exec into it?") from None
@@ -126,7 +124,7 @@ class Cluster:
         """Every container's log (init containers too, and the previous run of one that restarted), by
         pod/container."""
         logs: dict[str, str] = {}
-        for pod in self.core.list_namespaced_pod(self.namespace, _request_timeout=API_TIMEOUT_S).items:
+        for pod in self.core.list_namespaced_pod(self.namespace, _request_timeout=API_CALL_S).items:
             statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
             for status in statuses:
                 key = f"{pod.metadata.name}.{status.name}"
@@ -139,7 +137,7 @@ class Cluster:
         try:
             return str(self.core.read_namespaced_pod_log(pod, self.namespace, container=container,
                                                          previous=previous, tail_lines=LOG_LINES,
-                                                         _request_timeout=API_TIMEOUT_S))
+                                                         _request_timeout=API_CALL_S))
         except ApiException as exc:
             return f"(no log: {exc.reason})"
 
@@ -151,7 +149,7 @@ class Cluster:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             try:
-                self.core.delete_namespace(self.namespace, _request_timeout=API_TIMEOUT_S)
+                self.core.delete_namespace(self.namespace, _request_timeout=API_CALL_S)
             except ApiException as exc:
                 if exc.status != 404:
                     raise
@@ -165,7 +163,7 @@ class Cluster:
 
     def _namespace_gone(self) -> bool:
         try:
-            self.core.read_namespace(self.namespace, _request_timeout=API_TIMEOUT_S)
+            self.core.read_namespace(self.namespace, _request_timeout=API_CALL_S)
         except ApiException as exc:
             return exc.status == 404
         return False

@@ -17,8 +17,8 @@ from typing import Any, Callable
 from kubernetes.stream import portforward
 
 from harness.system.ports import LOOPBACK
+from harness.waits import PORT_FORWARD_OPEN_S
 
-OPEN_TIMEOUT_S = 30
 
 
 class PortForward:
@@ -61,7 +61,7 @@ class PortForward:
         return stream, stream.socket(self.remote_port)
 
     def _open_in_time(self) -> tuple[Any, Any]:
-        """_open within OPEN_TIMEOUT_S: the client's portforward ignores _request_timeout and its websocket has
+        """_open within PORT_FORWARD_OPEN_S: the client's portforward ignores _request_timeout and its websocket has
         no timeout, so the opening runs in a thread of its own; a stream it opens after being given up on is
         closed at once."""
         lock = threading.Lock()
@@ -83,14 +83,14 @@ class PortForward:
 
         opening = threading.Thread(target=attempt, name=f"open-{self.remote_port}", daemon=True)
         opening.start()
-        opening.join(OPEN_TIMEOUT_S)
+        opening.join(PORT_FORWARD_OPEN_S)
         with lock:
             if opened:
                 return opened[0]
             given_up.set()
         if failed:
             raise failed[0]
-        raise TimeoutError(f"the forward to port {self.remote_port} did not open within {OPEN_TIMEOUT_S}s")
+        raise TimeoutError(f"the forward to port {self.remote_port} did not open within {PORT_FORWARD_OPEN_S}s")
 
     def _pump(self, client: socket.socket) -> None:
         try:

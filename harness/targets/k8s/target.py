@@ -25,22 +25,23 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from harness import chart, progress
+from harness.config import RunConfig
+from harness.endpoints import Platform
+from harness.errors import ClusterUnreachable, SuiteError
+from harness.matrix import SPARK_VERSIONS
+from harness.mlflow.promises import uvicorn_workers
+from harness.spark.jobs import JOBS_DIR
+from harness.spark.runtimes import ensure_runtime, requirements
+from harness.spark.site import IcebergCatalog, JobRun, SparkSite, run_logged
+from harness.stores.postgres import fetch_all
 from harness.system import tools
 from harness.system.temp_dir import redirect_temp_dir
-from harness.config import RunConfig
-from harness.errors import ClusterUnreachable, SuiteError
-from harness.spark.jobs import JOBS_DIR
-from harness.matrix import SPARK_VERSIONS
-from harness.targets.k8s.cluster import API_TIMEOUT_S, Cluster, ExecFailed, PodRef
+from harness.targets.base import Target
+from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
-from harness.spark.runtimes import ensure_runtime, requirements
-from harness.stores.postgres import fetch_all
-from harness.mlflow.promises import uvicorn_workers
-from harness.spark.site import JOB_TIMEOUT_S, IcebergCatalog, JobRun, SparkSite, run_logged
-from harness.targets.base import Platform, Target
+from harness.waits import API_CALL_S, DRIVER_REQUIREMENTS_S, FORWARD_POD_WAIT_S, HELM_INSTALL_S, SPARK_JOB_S
 
 RELEASE = "spec"
-FORWARD_POD_WAIT_S = 30
 HELM_WAIT = "10m"
 REMOTE_JOBS = "/tmp/spec-jobs"
 REMOTE_PYLIB = "/tmp/spec-pylib"
@@ -186,7 +187,7 @@ class K8sTarget(Target):
         return lambda: client.CoreV1Api(client.ApiClient())
 
     def _helm(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([tools.helm(), *args], capture_output=True, text=True, check=False, timeout=900)
+        return subprocess.run([tools.helm(), *args], capture_output=True, text=True, check=False, timeout=HELM_INSTALL_S)
 
     def install(self, mode: str, version: str) -> None:
         """The release in `mode` with Spark `version`; an upgrade when the run already installed another."""
@@ -207,7 +208,7 @@ class K8sTarget(Target):
         kept (the run uninstalls its release and the volumes the release claimed)."""
         try:
             self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace)),
-                                       _request_timeout=API_TIMEOUT_S)
+                                       _request_timeout=API_CALL_S)
             self._namespace_created = True
         except ApiException as exc:
             if exc.status != 409 or not self.config.namespace:
@@ -228,7 +229,7 @@ class K8sTarget(Target):
         return self._forwards[key]
 
     def secret(self, name: str, key: str) -> str:
-        data = self.core.read_namespaced_secret(name, self.namespace, _request_timeout=API_TIMEOUT_S).data
+        data = self.core.read_namespaced_secret(name, self.namespace, _request_timeout=API_CALL_S).data
         return base64.b64decode(data[key]).decode()
 
     def unmet_need(self, need: str) -> str | None:
@@ -237,7 +238,7 @@ class K8sTarget(Target):
         return super().unmet_need(need)
 
     def gpu_nodes(self) -> list[str]:
-        nodes = self.core.list_node(_request_timeout=API_TIMEOUT_S).items
+        nodes = self.core.list_node(_request_timeout=API_CALL_S).items
         return [n.metadata.name for n in nodes if int((n.status.allocatable or {}).get(GPU_RESOURCE, "0")) > 0]
 
     # -- platform -----------------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class K8sTarget(Target):
                                               dbname="mlflow", connect_timeout=30), sql, params)
 
         def server_args() -> list[str]:
-            pod = self.core.read_namespaced_pod(self.pod_of("mlflow").name, self.namespace, _request_timeout=API_TIMEOUT_S)
+            pod = self.core.read_namespaced_pod(self.pod_of("mlflow").name, self.namespace, _request_timeout=API_CALL_S)
             container = next(c for c in pod.spec.containers if c.name == "mlflow")
             return list(container.args)
 
@@ -313,7 +314,7 @@ class K8sTarget(Target):
         for name, text in self.cluster.pod_logs().items():
             (folder / f"{name}.log").write_text(text)
             logs[name] = folder / f"{name}.log"
-        events = self.core.list_namespaced_event(self.namespace, _request_timeout=API_TIMEOUT_S).items
+        events = self.core.list_namespaced_event(self.namespace, _request_timeout=API_CALL_S).items
         (folder / "events.log").write_text("\n".join(
             f"{e.last_timestamp} {e.type} {e.involved_object.kind}/{e.involved_object.name}: {e.reason} {e.message}"
             for e in events))
@@ -350,7 +351,7 @@ class K8sTarget(Target):
                 self._helm("uninstall", RELEASE, "--namespace", self.namespace, "--wait=false")
                 self.core.delete_collection_namespaced_persistent_volume_claim(
                     self.namespace, label_selector=f"app.kubernetes.io/instance={RELEASE}",
-                    _request_timeout=API_TIMEOUT_S)
+                    _request_timeout=API_CALL_S)
             self._release = None
         self._restore_temp_dir()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -385,7 +386,7 @@ class K8sSparkSite(SparkSite):
             packed = base64.b64encode(archive.getvalue()).decode()
             self.target.cluster.exec_in(pod.name, ["sh", "-c", f"echo {packed} | base64 -d | tar -xz -C /tmp"])
             self.target.cluster.exec_in(pod.name, ["python3", "-m", "pip", "install", "--quiet", "--target",
-                                                   REMOTE_PYLIB, *driver_requirements(self.version)], timeout=900)
+                                                   REMOTE_PYLIB, *driver_requirements(self.version)], timeout=DRIVER_REQUIREMENTS_S)
             self.target.cluster.exec_in(pod.name, ["sh", "-c", f"mkdir -p {REMOTE_PYLIB}/bin && "
                                                    f"ln -sf \"$(command -v python3)\" {REMOTE_PYLIB}/bin/python"])
             self.target.prepared_drivers.add(pod.uid)
@@ -415,7 +416,7 @@ class K8sSparkSite(SparkSite):
                 self.target.cluster.exec_in(pod.name, ["sh", "-c", kill_group(pid_file)], timeout=30)
         return job
 
-    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = JOB_TIMEOUT_S,
+    def submit(self, job: str, job_args: list[str], conf: dict[str, str], timeout: float = SPARK_JOB_S,
                storage_access: bool = False, stop_when_logged: str | None = None) -> JobRun:
         keys = self._storage_keys()
         dfs_tmp, staging = model_staging(self.target.rendered(), hadoop_version(ensure_runtime(self.version).spark_home),
@@ -428,7 +429,7 @@ class K8sSparkSite(SparkSite):
                                                              *conf_args, f"{REMOTE_JOBS}/{job}", *job_args],
                                    timeout, (*self._secrets(), *keys), dfs_tmp, stop_when_logged)
 
-    def run_python(self, job: str, job_args: list[str], timeout: float = JOB_TIMEOUT_S,
+    def run_python(self, job: str, job_args: list[str], timeout: float = SPARK_JOB_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
         if job in CLIENT_JOBS:
             runtime = ensure_runtime(self.version)
@@ -448,7 +449,7 @@ class K8sSparkSite(SparkSite):
         if self.mode in ("k8s", "connect-k8s"):
             pods = self.target.core.list_namespaced_pod(
                 self.target.namespace, label_selector=f"spark-app-selector={app_id},spark-role=executor",
-                _request_timeout=API_TIMEOUT_S).items
+                _request_timeout=API_CALL_S).items
             return kubernetes_application_state([pod.status.phase for pod in pods])
         state = requests.get(f"http://{self.target.forward('spark-master', 8080).address}/json/", timeout=10).json()
         for app in state.get("activeapps", []) + state.get("completedapps", []):

@@ -1,0 +1,20 @@
+"""What a client outside the platform sees of a running one: its endpoints and a few read-only views. Every layer
+may name it; only the targets make one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Endpoints of a running platform, as a client outside it sees them."""
+
+    mlflow_url: str
+    s3_endpoint: str
+    bucket: str
+    s3_client: Callable[[], Any]
+    backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]  # SQL on the MLflow database
+    server_args: Callable[[], list[str]]  # `server ...`: the arguments the running server was started with
+    worker_processes: Callable[[], int]  # uvicorn worker processes the running server has
