@@ -7,9 +7,8 @@ Feature: The tracking server loses nothing it acknowledged when its process, dat
   Background:
     Given the production deployment runs 2 MLflow replicas behind the balancer
 
-  # The client retries refused connections until the server is back, so no call made while it is down fails.
-  # The one call in flight at the kill may fail (seen in CI: "IncompleteRead", the answer's headers were out,
-  # its body was not): MLflow's client retries connections and statuses, not an answer cut in the middle.
+  # The client retries refused connections until the server is back, so no call made while it is down fails;
+  # the one call in flight at the kill may fail: MLflow's client does not retry an answer cut in the middle.
   @smoke
   Scenario: A server killed and started again is carried over by the MLflow client's retries
     Given a client logs metrics straight to replica-1 with the MLflow client and its retries

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"  # MLflow's schema revision (alembic)
+
 
 @dataclass(frozen=True)
 class Platform:
@@ -18,3 +20,7 @@ class Platform:
     backend_query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]  # SQL on the MLflow database
     server_args: Callable[[], list[str]]  # `server ...`: the arguments the running server was started with
     worker_processes: Callable[[], int]  # uvicorn worker processes the running server has
+
+    def schema_revision(self) -> str:
+        """The MLflow schema revision of the platform's database."""
+        return str(self.backend_query(SCHEMA_REVISION_SQL, ())[0][0])

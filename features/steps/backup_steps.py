@@ -8,7 +8,7 @@ from behave import given, then, when
 
 from harness import recovery
 from harness.errors import ServiceFailed
-from harness.mlflow.api import API, MlflowApi
+from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import (DUMP_NAME, BackupJob, artifact_listing, damage, manifest_problems, mirror_index,
                                    newest_good, schema_revision_of_dump, stored_encryption)
 from harness.mlflow.samples import write_sample_run
@@ -99,8 +99,7 @@ def step_everything_back(context):
 
 @then("the run logged after the backup is the data lost, and it is younger than the backup was old at the loss")
 def step_data_lost(context):
-    status = MlflowApi(context.restored.url, context.auth_admin).status_of(
-        "GET", f"{API}/runs/get", params={"run_id": context.late_run.run_id})
+    status = MlflowApi(context.restored.url, context.auth_admin).run_status_code(context.late_run.run_id)
     rpo = context.lost_at - context.newest_backup.taken_at
     started = datetime.datetime.fromtimestamp(context.late_run.start_time / 1000, datetime.timezone.utc)
     attach_text("RPO", f"the newest backup was {rpo.total_seconds():.1f} s old when the platform was lost; the run "
@@ -119,8 +118,7 @@ def step_model_predicts(context):
 @then('"{name}" reads her experiment on the restored server with her password')
 def step_user_reads(context, name):
     login, password, experiment_id = context.user
-    status = MlflowApi(context.restored.url, (login, password)).status_of(
-        "GET", f"{API}/experiments/get", params={"experiment_id": experiment_id})
+    status = MlflowApi(context.restored.url, (login, password)).experiment_status_code(experiment_id)
     assert status == 200, f"{name} reading her experiment with her password got {status}"
 
 
@@ -133,8 +131,8 @@ def step_permission_back(context, name):
 
 @then('the restored server refuses "{name}" with a wrong password')
 def step_wrong_password(context, name):
-    status = MlflowApi(context.restored.url, (context.user[0], "not-her-password")).status_of(
-        "GET", f"{API}/experiments/search", params={"max_results": 1})
+    login, _, experiment_id = context.user
+    status = MlflowApi(context.restored.url, (login, "not-her-password")).experiment_status_code(experiment_id)
     assert status == 401, f"a wrong password got {status}"
 
 
@@ -298,8 +296,7 @@ def step_kept(context, count):
 @when("the chart is upgraded onto that database with backups on: its pre-upgrade backup Job runs, then its MLflow "
       "pod starts")
 def step_upgrade_with_backup(context):
-    context.revision_before = context.target.database_query(context.legacy_database,
-                                                            "SELECT version_num FROM alembic_version")[0][0]
+    context.revision_before = context.target.schema_revision(context.legacy_database)
     _run_backup(context, _job(context, before_upgrade=True), database=context.legacy_database)
     context.variant = context.target.mlflow_variant({}, context.legacy_database)
     context.add_cleanup(context.target.stop_variant, context.variant)

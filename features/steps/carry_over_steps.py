@@ -61,9 +61,8 @@ def step_run_into_old_experiment(context):
 
 @then("that database's schema is at the revision of a database the chart's MLflow created")
 def step_schema_revision(context):
-    platform = world(context).platform
-    current = platform.backend_query("SELECT version_num FROM alembic_version", ())
-    upgraded = context.target.database_query(context.legacy_database, "SELECT version_num FROM alembic_version")
+    current = world(context).platform.schema_revision()
+    upgraded = context.target.schema_revision(context.legacy_database)
     attach_text("alembic revisions", f"platform: {current}\nupgraded: {upgraded}")
     assert upgraded == current, f"upgraded to {upgraded}, a new database is at {current}"
 

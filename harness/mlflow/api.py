@@ -173,6 +173,14 @@ class MlflowApi:
         body = self.call("GET", f"{API}/registered-models/alias", params={"name": name, "alias": alias})
         return dict(body["model_version"])
 
+    def run_status_code(self, run_id: str) -> int:
+        """What GET runs/get answers for `run_id`: 200, 404 for no such run, 401 without a valid login."""
+        return self.status_of("GET", f"{API}/runs/get", params={"run_id": run_id})
+
+    def experiment_status_code(self, experiment_id: str) -> int:
+        """What GET experiments/get answers for `experiment_id`: 200, 403 without permission, 401 without login."""
+        return self.status_of("GET", f"{API}/experiments/get", params={"experiment_id": experiment_id})
+
     def user_permission(self, username: str, resource_type: str, resource_id: str) -> str:
         """The permission MLflow's auth gives `username` on an experiment or registered model (admin only)."""
         body = self.call("GET", "/api/3.0/mlflow/users/permissions/get", params={

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.config import RunConfig
-from harness.endpoints import Platform
+from harness.endpoints import SCHEMA_REVISION_SQL, Platform
 from harness.errors import SuiteError
 from harness.mlflow.backup import Backup, BackupJob, OwnPlatform, backups_in
 from harness.mlflow.legacy import LEGACY_VERSION
@@ -49,6 +49,10 @@ class Target(abc.ABC):
     def database_query(self, database: Database, sql: str) -> list[tuple[Any, ...]]:
         """Rows of `sql` on a database new_database() made."""
         raise SuiteError(f"the {self.name} target does not hand out databases")
+
+    def schema_revision(self, database: Database) -> str:
+        """The MLflow schema revision (alembic) of a database new_database() made."""
+        return str(self.database_query(database, SCHEMA_REVISION_SQL)[0][0])
 
     def mlflow_variant(self, overrides: dict[str, str], database: Database | None = None,
                        without: tuple[str, ...] = ()) -> VariantServer:
