@@ -1,4 +1,4 @@
-@ws-001-07 @chart
+@chart @ws-001-07
 Feature: The spark-standalone chart renders a valid and secure platform for every mode and Spark version
   The platform ships as one Helm chart. Before anything reaches a cluster, every mode and Spark version
   must render objects that Kubernetes accepts, that keep every secret inside a Secret, and whose pods

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 from behave.model import Feature, Scenario, Status
 
 from harness import timings
-from harness.acceptance import REPORTS, SHARD_ENV, matrix_records, shard_ledger
 from harness.config import parse_userdata
 from harness.matrix_grid import MatrixGrid
 from harness.progress import console
+from harness.run_files import SHARD_ENV, matrix_records, shard_ledger
+from harness.timings import REPORTS
 from harness.system.memory import MemoryPeak
 from harness.system.process import stop_on_interrupts
 from harness.targets import make_target
 from support.reporting import (attach_failure_evidence, attach_matrix, keep_service_logs, skip_with_reason,
                                write_allure_environment)
-from support.scenario import matrix_cells, skip_reason
+from support.scenario import new_world, skip_reason
 
-MATRIX_TAG = "ws-00-008-05"  # the seed whose scenarios fill the mode x version grid
+MATRIX_TAG = "matrix"  # the scenarios that fill the mode x version grid
 SIMULATED_GPU_TAG = "needs-simulated-gpu"
 
 
@@ -49,13 +47,11 @@ def before_feature(context, feature: Feature) -> None:
 
 def before_scenario(context, scenario: Scenario) -> None:
     """The one place that decides a skip: the scenario's @needs-* tags and the matrix cell its steps name."""
-    context.world = None
-    reason = skip_reason(context.target, list(scenario.effective_tags), [step.name for step in scenario.all_steps])
+    context.world = new_world(context, scenario.name, [step.name for step in scenario.all_steps])
+    context.add_cleanup(context.world.close)
+    reason = skip_reason(context.target, list(scenario.effective_tags), context.world.cells)
     if reason:
         skip_with_reason(context, scenario, reason)
-        return
-    context.scenario_dir = Path(tempfile.mkdtemp(prefix="scenario-", dir=context.target.workdir))
-    context.add_cleanup(shutil.rmtree, context.scenario_dir, ignore_errors=True)
 
 
 def after_scenario(context, scenario: Scenario) -> None:
@@ -68,7 +64,7 @@ def after_scenario(context, scenario: Scenario) -> None:
     if MATRIX_TAG in scenario.effective_tags:
         if outcome == "passed" and SIMULATED_GPU_TAG in scenario.effective_tags:
             outcome = "simulated"  # its own state in the grid: never the green of a pass on real GPUs
-        for mode, version in matrix_cells([step.name for step in scenario.all_steps]):
+        for mode, version in context.world.cells:
             context.matrix.record(mode, version, outcome, scenario.duration, scenario.skip_reason or "")
         if scenario is context.last_scenario:
             attach_matrix(context.matrix)  # the feature's last row carries the whole grid into the report

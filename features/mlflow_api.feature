@@ -1,4 +1,4 @@
-@seed-002-mlflow-api-report
+@tracking @seed-002-mlflow-api-report
 Feature: The MLflow REST API answers every call a tracking client makes
   The nine endpoint checks of the MLflow API report, each asserting what the answer contains and that
   the endpoint answers within a latency budget (generous on purpose: 10x the medians measured here, so that

@@ -1,4 +1,4 @@
-@seed-003-production @needs-local-processes
+@production @seed-003-production @needs-local-processes
 Feature: Disaster recovery: the platform comes back from its backups alone
   Seed 003 promises backup procedures, a recovery time (RTO) under 30 minutes and at most an hour of lost data
   (RPO). With backup.enabled the chart runs a CronJob that dumps the MLflow database and, with basic auth on,

@@ -1,4 +1,4 @@
-@seed-003-production @seed-002-mlflow-api-report @needs-local-processes
+@production @seed-003-production @seed-002-mlflow-api-report @needs-local-processes
 Feature: A bad request gets a precise error and changes nothing
   Every request goes through the production deployment's Ingress (the balancer, over HTTPS, as the admin),
   against a run that already holds the param alpha = 0.1. The error code is MLflow's `error_code`; a refusal

@@ -1,4 +1,4 @@
-@seed-003-production @needs-local-processes
+@production @seed-003-production @needs-local-processes
 Feature: The tracking server loses nothing it acknowledged when its process, database or store fails
   Each fault is injected into the production deployment (two replicas from the chart's production values
   behind the balancer, on a PostgreSQL and an S3 store of their own) and undone after the scenario. On a

@@ -1,4 +1,4 @@
-@seed-003-production @needs-local-processes
+@production @seed-003-production @needs-local-processes
 Feature: Two MLflow replicas keep tracking up through a crash, a rolling update and load
   Seed 003 runs MLflow with 2 replicas and promises zero-downtime rolling updates. Here the chart's production
   values (2 replicas, basic auth, metrics, a TLS Ingress with a body-size limit) run as two MLflow servers with

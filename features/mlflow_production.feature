@@ -1,4 +1,4 @@
-@seed-003-production @ws-001-07 @needs-local-processes
+@production @seed-003-production @ws-001-07 @needs-local-processes
 Feature: The chart's production options work on a real MLflow server
   A production deployment turns on Prometheus metrics and authentication. Each option is checked on an
   MLflow server started with exactly the arguments, environment and auth configuration the chart renders

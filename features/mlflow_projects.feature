@@ -1,4 +1,4 @@
-@ws-00-008-05
+@matrix @ws-00-008-05
 Feature: MLflow projects run on the platform's Spark
   A data scientist packages training code as an MLflow project and runs it with `mlflow run` against the
   platform: the project's run lands in the tracking server, FINISHED, with the parameters it was given and

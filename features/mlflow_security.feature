@@ -1,4 +1,4 @@
-@seed-003-production @needs-local-processes
+@production @seed-003-production @needs-local-processes
 Feature: Only known users reach MLflow, over verified HTTPS, and each changes only what they may
   The production deployment (the chart's production values, its Ingress's TLS done by the balancer with a
   certificate from a CA this run creates) with basic auth on: users are created by the admin through the API.

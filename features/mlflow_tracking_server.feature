@@ -1,4 +1,4 @@
-@ws-001-07
+@tracking @ws-001-07
 Feature: MLflow tracking server keeps runs in PostgreSQL and artifacts in the bucket
   A platform engineer needs a tracking server whose runs live in PostgreSQL and whose files live
   in the "mlflow-artifacts" bucket, reached through the server, so that nothing is lost when it moves

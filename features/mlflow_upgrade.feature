@@ -1,4 +1,4 @@
-@ws-001-07 @needs-local-processes
+@production @ws-001-07 @needs-local-processes
 Feature: Tracking data written by the seed's MLflow 2.14 survives the upgrade to the chart's MLflow
   WS-001-07 deployed MLflow 2.14 (image v2.14.0). Moving it to this chart means starting the chart's MLflow pod
   on that PostgreSQL: its migrate-database init container upgrades the schema (under a lock, before any server

@@ -1,4 +1,4 @@
-@ws-00-008-05
+@matrix @ws-00-008-05
 Feature: MLflow tracks Spark jobs of every supported version in every deployment mode
   A data scientist submits Spark training jobs in whatever way the platform offers them: spark-submit to
   the standalone master, a Spark Connect client, Spark on Kubernetes, GPU executors, Iceberg training data.
@@ -10,7 +10,7 @@ Feature: MLflow tracks Spark jobs of every supported version in every deployment
     Given the platform is running
 
   # spark-submit jobs are autologged (mlflow.pyspark.ml.autolog) and log their model with its requirements
-  # named (left to infer them, MLflow starts a second Spark to reload the model: 40 s a job). Autolog needs a
+  # named (left to infer them, MLflow starts a second Spark to reload the model). Autolog needs a
   # SparkContext, which Spark Connect does not offer: a Connect job logs its parameters, metric and model
   # explicitly.
   Scenario Outline: A <mode> job on Spark <version> trains a model that MLflow tracks

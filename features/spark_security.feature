@@ -1,4 +1,4 @@
-@seed-003-production
+@production @seed-003-production
 Feature: Only the platform's own drivers run applications on its Spark cluster
   Spark's standalone master takes applications over RPC. The chart gives every Spark pod of a release one
   shared secret (spark.authenticate, the RPC traffic encrypted with keys derived from it), so a program that

@@ -1,4 +1,4 @@
-@seed-004-training @needs-mlops-api
+@training @seed-004-training @needs-mlops-api
 Feature: A data scientist's training script goes from upload to served predictions
   A data scientist uploads a training script with its requirements to the platform's MLOps API, follows the
   job until it ends, finds the run in MLflow with everything the script logged and its model registered, and

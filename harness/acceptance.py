@@ -38,6 +38,7 @@ from harness.config import parse_userdata
 from harness.errors import ConfigError
 from harness.matrix_grid import RECORDS_JSON, MatrixGrid, show_whole_run
 from harness.progress import console
+from harness.run_files import SHARD_ENV, matrix_records, shard_ledger
 from harness.system.memory import MemoryPeak
 from harness.system.process import stop_on_interrupts
 from harness.waits import SHARDS_STOP_S
@@ -53,7 +54,6 @@ SERVICE_LOGS = REPORTS / "service-logs"
 # so the project runs beside the matrix again.
 MATRIX_FEATURES = ("spark_matrix.feature", "mlflow_projects.feature")
 COMMAND_ENV = "SPEC_COMMAND"  # the make command that started the run, for the report's executor
-SHARD_ENV = "SPEC_SHARD"  # tells features/environment.py it is one of several processes, and its name
 ALLURE_FORMAT = "allure_behave.formatter:AllureFormatter"
 # Options whose value forbids a second process beside the first (see the module's docstring).
 SINGLE_PROCESS_DEFINES = ("mlflow_port", "namespace")
@@ -245,14 +245,6 @@ def _summarize(shards: list[Shard], results: Path, wall_s: float, memory: Memory
     console.print(memory.text(), markup=False)
     for failure in ledger.get("failures", []):
         console.print(f"[red]failed:[/] {escape(failure)}")
-
-
-def shard_ledger(name: str, reports: Path = REPORTS) -> Path:
-    return reports / f"timings-{name}.json"
-
-
-def matrix_records(name: str, reports: Path = REPORTS) -> Path:
-    return reports / f"matrix-{name}.json"
 
 
 def main(argv: list[str]) -> int:

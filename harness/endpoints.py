@@ -21,6 +21,14 @@ class Platform:
     server_args: Callable[[], list[str]]  # `server ...`: the arguments the running server was started with
     worker_processes: Callable[[], int]  # uvicorn worker processes the running server has
 
+    def bucket_names(self) -> list[str]:
+        """The buckets of the artifact store."""
+        return [bucket["Name"] for bucket in self.s3_client().list_buckets()["Buckets"]]
+
+    def holds_database(self, name: str) -> bool:
+        """Whether the platform's PostgreSQL holds a database of that name."""
+        return bool(self.backend_query("SELECT datname FROM pg_database WHERE datname = %s", (name,)))
+
     def schema_revision(self) -> str:
         """The MLflow schema revision of the platform's database."""
         return str(self.backend_query(SCHEMA_REVISION_SQL, ())[0][0])

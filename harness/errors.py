@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 
 class SuiteError(Exception):
@@ -29,6 +30,16 @@ class PortBusy(SuiteError):
 
 class ServiceFailed(SuiteError):
     """A service exited or never became ready; log_path points at its log."""
+
+
+def failure_of(call: Callable[[], object]) -> str | None:
+    """What the ServiceFailed that `call` raised said, or None when `call` went through: for a scenario whose
+    subject is a Job that must fail."""
+    try:
+        call()
+    except ServiceFailed as failed:
+        return str(failed)
+    return None
 
 
 class ClusterUnreachable(SuiteError):

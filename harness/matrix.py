@@ -7,7 +7,9 @@ from harness.errors import ConfigError
 MODES: tuple[str, ...] = ("k8s", "connect-k8s", "connect-standalone", "standalone-submit", "gpu", "iceberg")
 SPARK_VERSIONS: tuple[str, ...] = ("3.5.7", "3.5.8", "4.1.0", "4.1.1")
 TARGETS: tuple[str, ...] = ("local", "k8s")
-
+# The cell the platform itself is installed as when no matrix row asks for another: MLflow, the MLOps API and
+# every scenario that is not a row of the matrix run on it.
+DEFAULT_CELL: tuple[str, str] = ("standalone-submit", SPARK_VERSIONS[-1])
 
 
 def _choose(kind: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -11,8 +11,9 @@ import pytest
 
 from harness import timings
 from harness.acceptance import (FEATURES, MATRIX_FEATURES, REPO, Shard, _summarize, behave_command,
-                                defines, matrix_records, merge_rerun_lists, plan, rerun_args, run, shard_ledger)
+                                defines, merge_rerun_lists, plan, rerun_args, run)
 from harness.matrix_grid import MatrixGrid
+from harness.run_files import matrix_records, shard_ledger
 from harness.system.memory import MemoryPeak
 from harness.system.waiting import wait_for
 from harness.waits import SHARDS_STOP_S

@@ -6,7 +6,8 @@ from behave.parser import parse_file
 
 from harness.matrix import MODES, SPARK_VERSIONS, all_cells
 from harness.spark.local import LiveVersions
-from harness.targets.local import cell_skip_reason
+from harness.targets.local import LOCAL_NEEDS
+from harness.targets.needs import cell_needs
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
@@ -69,7 +70,7 @@ def test_the_local_matrix_restarts_few_spark_clusters_with_two_versions_alive():
     the one before ended with. 4 starts are the least (one per version); a cluster start costs about 6 s."""
     live, starts = LiveVersions(limit=2), 0
     for row in _matrix_rows():
-        if "needs-gpu" in row["tags"].split() or cell_skip_reason(row["mode"], row["version"]):
+        if "needs-gpu" in row["tags"].split() or not set(cell_needs(row["mode"], row["version"])) <= LOCAL_NEEDS:
             continue
         starts += row["version"] not in live.running
         live.use(row["version"])

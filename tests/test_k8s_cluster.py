@@ -24,11 +24,12 @@ from harness.system.process import _group_alive
 from harness.system.waiting import wait_for
 from harness.targets.k8s import cluster as cluster_module
 from harness.targets.k8s import portforward as portforward_module
+from harness.targets.k8s import spark_site as spark_site_module
 from harness.targets.k8s import target as target_module
 from harness.targets.k8s.cluster import Cluster, ExecFailed, PodRef
 from harness.targets.k8s.portforward import PortForward
-from harness.targets.k8s.target import (K8sSparkSite, K8sTarget, driver_requirements, driver_script, in_pod_job,
-                                        kill_group)
+from harness.targets.k8s.spark_site import K8sSparkSite, driver_requirements, driver_script, in_pod_job, kill_group
+from harness.targets.k8s.target import K8sTarget
 
 
 def _pod(name: str, ready: bool = True, deleting: bool = False, uid: str = "u1", restarts: int = 0) -> NS:
@@ -237,7 +238,7 @@ def test_a_timed_out_job_is_killed_in_the_pod_and_secrets_are_masked(tmp_path, m
     site = object.__new__(K8sSparkSite)
     site.target, site.mode, site.version = target, "standalone-submit", "4.1.1"
     site._driver_component, site.master_url = "spark-master", "spark://m:7077"
-    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
+    monkeypatch.setattr(spark_site_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
         returncode=None, command=masked(argv, secrets)))
     job = site._run_in_driver("python x", ["python3", "x.py", "--catalog-uri", "postgresql://u:s3cret@db/m"], 1,
                               ("s3cret",))
@@ -258,8 +259,8 @@ def test_a_spark_model_is_staged_in_the_releases_bucket(tmp_path, monkeypatch, m
     site = object.__new__(K8sSparkSite)
     site.target, site.mode, site.version = target, mode, version
     site._driver_component, site.master_url = "spark-master", "spark://m:7077"
-    monkeypatch.setattr(target_module, "ensure_runtime", lambda v: NS(spark_home=tmp_path))
-    monkeypatch.setattr(target_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
+    monkeypatch.setattr(spark_site_module, "ensure_runtime", lambda v: NS(spark_home=tmp_path))
+    monkeypatch.setattr(spark_site_module, "run_logged", lambda name, argv, log, env, timeout, secrets, **kwargs: NS(
         returncode=0, command=masked(argv, secrets)))
     script = " ".join(site.submit("train_submit.py", [], {}).command)
     assert "MLFLOW_DFS_TMP=s3a://mlflow-artifacts/.spark-model-staging" in script
@@ -271,10 +272,10 @@ def test_a_spark_model_is_staged_in_the_releases_bucket(tmp_path, monkeypatch, m
 
 def test_the_hadoop_version_comes_from_the_distribution(tmp_path):
     with pytest.raises(SuiteError, match="no hadoop-client-api jar"):
-        target_module.hadoop_version(tmp_path)
+        spark_site_module.hadoop_version(tmp_path)
     (tmp_path / "jars").mkdir()
     (tmp_path / "jars" / "hadoop-client-api-3.4.2.jar").touch()
-    assert target_module.hadoop_version(tmp_path) == "3.4.2"
+    assert spark_site_module.hadoop_version(tmp_path) == "3.4.2"
 
 
 def test_a_job_is_stopped_as_soon_as_its_log_shows_the_awaited_line(tmp_path):
@@ -295,12 +296,15 @@ def test_run_logged_keeps_only_the_masked_command(tmp_path):
 
 
 def test_gpu_rows_run_where_the_cluster_has_gpus_not_where_this_machine_has():
-    target = object.__new__(K8sTarget)
-    nodes = [NS(metadata=NS(name="cpu-node"), status=NS(allocatable={"cpu": "8"}))]
-    target.core = NS(list_node=lambda **kwargs: NS(items=nodes))
-    assert "no node of the cluster offers nvidia.com/gpu" in target.unmet_need("gpu")
-    nodes.append(NS(metadata=NS(name="gpu-node"), status=NS(allocatable={"nvidia.com/gpu": "2"})))
-    assert target.unmet_need("gpu") is None
+    def cluster_of(*nodes: NS) -> K8sTarget:
+        target = object.__new__(K8sTarget)
+        target.config, target.core = RunConfig(target="k8s"), NS(list_node=lambda **kwargs: NS(items=nodes))
+        return target
+
+    cpu_node = NS(metadata=NS(name="cpu-node"), status=NS(allocatable={"cpu": "8"}))
+    assert "no node of the cluster offers nvidia.com/gpu" in cluster_of(cpu_node).unmet_need("gpu")
+    gpu_node = NS(metadata=NS(name="gpu-node"), status=NS(allocatable={"nvidia.com/gpu": "2"}))
+    assert cluster_of(cpu_node, gpu_node).unmet_need("gpu") is None
 
 
 # 8: what the target renders is the release in its own namespace
@@ -431,7 +435,7 @@ def test_a_namespace_that_cannot_be_made_says_what_to_do():
 
 def test_spark_35_connect_rows_are_skipped_on_a_cluster_with_the_reason():
     target = object.__new__(K8sTarget)
-    target.config = RunConfig(target="k8s")
+    target.config, target.gpu_nodes = RunConfig(target="k8s"), lambda: []
     assert "pyspark.ml over Connect came with Spark 4.0" in target.skip_reason("connect-k8s", "3.5.8")
     assert target.skip_reason("connect-k8s", "4.1.1") is None and target.skip_reason("k8s", "3.5.7") is None
 

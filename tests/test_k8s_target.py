@@ -3,7 +3,6 @@ cluster gives one line that says what to do."""
 
 import subprocess
 import tempfile
-from types import SimpleNamespace
 
 import pytest
 
@@ -12,8 +11,7 @@ from harness.config import RunConfig
 from harness.errors import ClusterUnreachable
 from harness.matrix import all_cells
 from harness.system.ports import free_port
-from harness.targets.base import Target
-from harness.targets.k8s.target import helm_install_args, mlops_values
+from harness.targets.k8s.target import K8sTarget, helm_install_args, mlops_values
 
 
 @pytest.mark.parametrize("mode, version", all_cells())
@@ -70,8 +68,11 @@ def test_the_mlops_api_goes_wherever_the_mode_has_a_master_with_the_runs_image()
 
 
 def test_without_the_mlops_image_the_training_feature_is_skipped_with_how_to_build_it():
-    cluster = SimpleNamespace(name="k8s", config=RunConfig(target="k8s"))
-    reason = Target.unmet_need(cluster, "mlops-api")  # type: ignore[arg-type]
+    def cluster(config: RunConfig) -> K8sTarget:
+        target = object.__new__(K8sTarget)
+        target.config, target.gpu_nodes = config, lambda: []  # type: ignore[method-assign]
+        return target
+
+    reason = cluster(RunConfig(target="k8s")).unmet_need("mlops-api")
     assert reason and "services/mlops_api/Dockerfile" in reason and "-D mlops_image=" in reason
-    with_image = SimpleNamespace(name="k8s", config=RunConfig(target="k8s", mlops_image="r/mlops-api:4.1.1"))
-    assert Target.unmet_need(with_image, "mlops-api") is None  # type: ignore[arg-type]
+    assert cluster(RunConfig(target="k8s", mlops_image="r/mlops-api:4.1.1")).unmet_need("mlops-api") is None

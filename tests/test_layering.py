@@ -12,7 +12,7 @@ HARNESS = Path(__file__).resolve().parent.parent / "harness"
 
 # Lowest first. A unit is a top-level module or package of harness/.
 LAYERS: list[set[str]] = [
-    {"errors", "timings", "matrix", "names", "endpoints", "waits"},  # plain facts every layer may use
+    {"errors", "timings", "matrix", "names", "endpoints", "waits", "run_files"},  # plain facts every layer may use
     {"progress", "config", "allure_meta", "matrix_grid", "system"},  # the console, options, processes, tools
     {"stores", "chart"},  # PostgreSQL and S3 as local services; the chart rendered and run as containers
     {"mlflow"},  # the tracking server: its API, its processes, its backups

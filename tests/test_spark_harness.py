@@ -7,7 +7,7 @@ from harness.spark.site import JobRun, read_result
 from harness.targets.local import LocalTarget
 from harness.spark.local import gpu_discovery_script
 from harness.spark.training import GPU_PROBE_TASKS, gpu_address_problems, gpu_assignment_problems
-from harness.targets.k8s.target import kubernetes_application_state
+from harness.targets.k8s.spark_site import kubernetes_application_state
 
 
 def test_spark_35_runtimes_pin_numpy_1_and_its_friends():
@@ -51,8 +51,8 @@ def test_stdout_and_stderr_are_kept_apart(tmp_path: Path):
 def test_local_skip_reasons_say_why():
     target = LocalTarget(RunConfig())
     try:
-        assert "no cluster" in target.skip_reason("k8s", "4.1.1")
-        assert "Spark Connect server jar" in target.skip_reason("connect-standalone", "3.5.7")
+        assert "the local target has none" in target.skip_reason("k8s", "4.1.1")
+        assert "no Connect server jar" in target.skip_reason("connect-standalone", "3.5.7")
         assert target.skip_reason("connect-standalone", "4.1.0") is None
         assert target.skip_reason("iceberg", "3.5.8") is None
         assert target.unmet_need("simulated-gpu") == "simulated GPU rows run only with -D gpu=simulated"

@@ -11,13 +11,13 @@ from support.scenario import world
 @then('the bucket "{bucket}" exists in the artifact store')
 def step_bucket_exists(context, bucket):
     platform = world(context).platform
-    names = [b["Name"] for b in platform.s3_client().list_buckets()["Buckets"]]
+    names = platform.bucket_names()
     assert bucket in names, f"buckets at {platform.s3_endpoint}: {names}"
 
 
 @given("a client that has no storage credentials")
 def step_client_without_credentials(context):
-    context.client_env = client_env_without_storage_credentials(context.scenario_dir)
+    world(context).tracking.client_env = client_env_without_storage_credentials(world(context).folder)
     attach_text("variables the client lacks", "\n".join(STORAGE_CREDENTIAL_VARS))
 
 
@@ -25,15 +25,15 @@ def step_client_without_credentials(context):
 def step_client_logs_file(context, filename):
     current = world(context)
     run = current.new_run()
-    file = context.scenario_dir / filename
+    file = current.folder / filename
     file.write_text(f"notes for run {run.run_id}\n")
-    log_file_as_client(current.platform.mlflow_url, run.run_id, file, context.client_env)
+    log_file_as_client(current.platform.mlflow_url, run.run_id, file, current.tracking.client_env)
 
 
 @then('the bucket "{bucket}" holds "{filename}" under that run')
 def step_bucket_holds_file(context, bucket, filename):
     current = world(context)
-    run_id = current.current_run().run_id
+    run_id = current.run.run_id
     keys = bucket_keys(current.platform.s3_client(), bucket)
     attach_text("keys in the bucket", "\n".join(keys))
     expected_suffix = f"{run_id}/artifacts/{filename}"

@@ -29,30 +29,33 @@ def step_new_run(context):
     assert run.status == "RUNNING", f"a new run should be RUNNING, got {run.status}"
 
 
+def _log_param(current, key, value):
+    run_id = current.run.run_id
+    current.remember_call("runs/log-parameter", lambda: current.api.log_param(run_id, key, value))
+
+
 @when('a run logs the parameter "{key}" with value "{value}"')
 def step_run_logs_param(context, key, value):
     world(context).new_run()
-    step_that_run_logs_param(context, key, value)
+    _log_param(world(context), key, value)
 
 
 @step('that run logs the parameter "{key}" with value "{value}"')
 def step_that_run_logs_param(context, key, value):
-    current = world(context)
-    run_id = current.current_run().run_id
-    current.remember_call("runs/log-parameter", lambda: current.api.log_param(run_id, key, value))
+    _log_param(world(context), key, value)
 
 
 @step('that run logs the metric "{key}" with value {value:g}')
 def step_that_run_logs_metric(context, key, value):
     current = world(context)
-    run_id = current.current_run().run_id
+    run_id = current.run.run_id
     current.remember_call("runs/log-metric", lambda: current.api.log_metric(run_id, key, value))
 
 
 @when("that run is marked FINISHED")
 def step_run_finished(context):
     current = world(context)
-    run_id = current.current_run().run_id
+    run_id = current.run.run_id
     info = current.remember_call("runs/update", lambda: current.api.update_run(run_id, "FINISHED"))
     assert info["status"] == "FINISHED", f"update answered {info}"
 
@@ -60,29 +63,29 @@ def step_run_finished(context):
 @then('reading the run back gives the parameter "{key}" = "{value}"')
 def step_run_has_param(context, key, value):
     current = world(context)
-    run = current.remember_call("runs/get", lambda: current.api.get_run(current.current_run().run_id))
+    run = current.remember_call("runs/get", lambda: current.api.get_run(current.run.run_id))
     attach_json("run as read back", run.__dict__)
     assert run.params.get(key) == value, f"params read back: {run.params}"
 
 
 @then('reading the run back gives the metric "{key}" = {value:g}')
 def step_run_has_metric(context, key, value):
-    run = world(context).api.get_run(world(context).current_run().run_id)
+    run = world(context).api.get_run(world(context).run.run_id)
     assert run.metrics.get(key) == value, f"metrics read back: {run.metrics}"
 
 
 @then('reading the run back gives the status "{status}"')
 def step_run_has_status(context, status):
-    run = world(context).api.get_run(world(context).current_run().run_id)
+    run = world(context).api.get_run(world(context).run.run_id)
     assert run.status == status, f"status read back: {run.status}"
 
 
 @then('the backend database holds that run with the parameter "{key}" = "{value}"')
 def step_backend_holds_param(context, key, value):
     current = world(context)
-    rows = stored_param(current.platform.backend_query, current.current_run().run_id, key)
+    rows = stored_param(current.platform.backend_query, current.run.run_id, key)
     attach_text("rows in PostgreSQL", repr(rows))
-    assert rows == [(current.current_run().run_id, value)], f"PostgreSQL holds {rows}"
+    assert rows == [(current.run.run_id, value)], f"PostgreSQL holds {rows}"
 
 
 @given('an experiment with a name unique to this scenario')
@@ -111,28 +114,26 @@ def step_search_finds_experiment(context):
 @when("an experiment is created with a new name")
 def step_create_experiment(context):
     current = world(context)
-    context.created = {}
 
-    def create() -> str:
+    def create() -> tuple[str, str]:
         name = unique_name("api-create")
-        context.created[name] = current.api.create_experiment(name)
-        return name
+        return name, current.api.create_experiment(name)
 
-    context.created_name = current.remember_call("experiments/create", create)
+    current.tracking.created_experiment = current.remember_call("experiments/create", create)
 
 
 @then("the new experiment can be fetched by its name")
 def step_fetch_experiment(context):
-    name = context.created_name
+    name, experiment_id = world(context).tracking.created_experiment
     fetched = world(context).api.get_experiment_by_name(name)
-    assert fetched["experiment_id"] == context.created[name], f"fetched {fetched}"
+    assert fetched["experiment_id"] == experiment_id, f"fetched {fetched}"
     assert fetched["lifecycle_stage"] == "active", f"fetched {fetched}"
 
 
 @given("a registered model with a name unique to this scenario")
 def step_registered_model(context):
-    context.model_name = unique_name("model")
-    world(context).api.create_registered_model(context.model_name)
+    world(context).tracking.registered_model = unique_name("model")
+    world(context).api.create_registered_model(world(context).tracking.registered_model)
 
 
 @then("searching registered models finds that model")
@@ -140,7 +141,7 @@ def step_search_models(context):
     current = world(context)
     found = current.remember_call("registered-models/search", current.api.search_registered_models)
     names = [model["name"] for model in found]
-    assert context.model_name in names, f"search found {names}"
+    assert current.tracking.registered_model in names, f"search found {names}"
 
 
 @then('"{endpoint}" answers within {budget_ms:d} ms at the median of {calls:d} calls')

@@ -6,18 +6,19 @@ import dataclasses
 from behave import given, then, when
 
 from harness.names import unique_name
+from harness.targets.abilities import RunsMlopsApi, StartsMlopsReplicas
 from harness.waits import TRAINING_JOB_S
 from harness.workflow import checks
-from harness.workflow.api import SLOT_WAIT, overlap_of_slots
+from harness.workflow.api import overlap_of_slots, slot_order_problems
 from harness.workflow.bad_uploads import bad_upload
 from support.reporting import attach_json, attach_text
-from support.scenario import world
+from support.scenario import able, world
 from support.workflow import DATA, follow, start_training, submit, training, upload_of
 
 
 @given("the platform's MLOps API is running")
 def step_mlops_running(context):
-    start_training(context, context.target.mlops_api())
+    start_training(context, able(context, RunsMlopsApi).mlops_api())
 
 
 @when('the data scientist uploads "{script}" requiring "{requirements}"')
@@ -47,20 +48,20 @@ def step_run_status(context, status):
 
 @then("the run holds exactly the metrics, parameters and tags the script logs")
 def step_run_holds_what_script_logged(context):
-    problems = checks.seed_run_problems(world(context).current_run())
+    problems = checks.seed_run_problems(world(context).run)
     assert not problems, "\n".join(problems)
 
 
 @then("the run's test accuracy is above 0.5 and at most 1, and its train accuracy is at least its test accuracy")
 def step_accuracies(context):
-    metrics = world(context).current_run().metrics
+    metrics = world(context).run.metrics
     assert 0.5 < metrics["test_accuracy"] <= 1 and metrics["train_accuracy"] >= metrics["test_accuracy"], metrics
 
 
 @then("the run carries the platform's tags: job id, Spark version and the application id the master ran")
 def step_platform_tags(context):
     job, service = training(context).job(), training(context).service
-    tags = world(context).current_run().tags
+    tags = world(context).run.tags
     expected = {"platform.job_id": job.job_id, "spark.version": service.spark_version, "spark.app_id": job.spark_app_id}
     assert job.spark_app_id and {key: tags.get(key) for key in expected} == expected, tags
     assert service.application_state(job.spark_app_id) == "FINISHED", service.application_state(job.spark_app_id)
@@ -68,7 +69,7 @@ def step_platform_tags(context):
 
 @then("the run's model has a signature and an input example, and its files are in the artifact bucket")
 def step_model_logged(context):
-    model = checks.logged_model(world(context).platform, world(context).current_run().run_id)
+    model = checks.logged_model(world(context).platform, world(context).run.run_id)
     attach_json("logged model", model.__dict__)
     assert model.has_signature and model.has_input_example, model
     assert model.bucket_keys, f"no key of the model {model.model_id} in the bucket"
@@ -100,15 +101,10 @@ def step_slot_limit(context, limit):
 
 @then("the jobs took their slots in the order they were uploaded, those past the limit after an earlier job ended")
 def step_slots_in_order(context):
-    jobs = [training(context).api.job(job_id) for job_id in training(context).job_ids]
-    limit = training(context).api.status().body["job_store"]["max_running_jobs"]
-    taken = [job.slot_held()[0] for job in jobs]
-    # Jobs that find a free slot at once record it in whichever order their threads run (ms apart); a job that
-    # waited takes its slot after every earlier upload took theirs and after an earlier job ended.
-    for index, job in enumerate(jobs[limit:], start=limit):
-        first_end = min(earlier.slot_held()[1] for earlier in jobs[:index])
-        assert taken[index] >= max(taken[:index]), [(job.job_id, job.history) for job in jobs]
-        assert job.history[0].reason == SLOT_WAIT and taken[index] >= first_end, job.history
+    state = training(context)
+    jobs = [state.api.job(job_id) for job_id in state.job_ids]
+    problems = slot_order_problems(jobs, state.api.status().body["job_store"]["max_running_jobs"])
+    assert not problems, "\n".join(problems)
 
 
 @then("all {count:d} jobs completed")
@@ -307,17 +303,16 @@ def step_champion(context, script, requirements, alias):
 
 @when("the champion is asked for predictions through the MLOps API")
 def step_ask_champion(context):
-    context.rows = checks.sample_rows()
-    training(context).answer = training(context).api.predict(training(context).model_name,
-                                                             checks.dataframe_split(context.rows), alias="champion")
-    attach_text(f"predictions ({training(context).answer.seconds:.1f} s)", str(training(context).answer.body))
+    state = training(context)
+    state.answer = state.api.predict(state.model_name, checks.dataframe_split(checks.sample_rows()), alias="champion")
+    attach_text(f"predictions ({state.answer.seconds:.1f} s)", str(state.answer.body))
 
 
 @then("the answer holds the predictions the model gives in process")
 def step_predictions_equal(context):
     answer = training(context).answer
     in_process = checks.predict(world(context).platform.mlflow_url,
-                                f"models:/{training(context).model_name}@champion", context.scenario_dir)
+                                f"models:/{training(context).model_name}@champion", world(context).folder)
     attach_json("in-process predictions", in_process.__dict__)
     assert answer.status == 200, f"{answer.status}: {answer.body}"
     assert answer.body["predictions"] == in_process.predictions, (answer.body, in_process.predictions)
@@ -334,8 +329,9 @@ def step_malformed(context):
 
 @given('the MLOps API of a platform whose MLflow asks for a login, with the user "{user}"')
 def step_login_platform(context, user):
-    login = context.target.mlops_with_login(user)
-    context.add_cleanup(context.target.stop_mlops_with_login, login)
+    replicas = able(context, StartsMlopsReplicas)
+    login = replicas.mlops_with_login(user)
+    context.add_cleanup(replicas.stop_mlops_with_login, login)
     start_training(context, login.service).login = login
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import allure
 from behave.model import Scenario
 
-from harness.acceptance import REPORTS
+from harness.timings import REPORTS
 from harness.matrix_grid import ATTACHMENT_NAME, MatrixGrid
 from harness.progress import console
 from harness.spark.log_errors import errors_report, logged_errors_in
@@ -27,7 +27,7 @@ def attach_failure_evidence(context) -> None:
     for name, path in context.target.service_logs().items():
         allure.attach.file(str(path), name=f"log: {name}", attachment_type=allure.attachment_type.TEXT)
     current = getattr(context, "world", None)
-    if current is not None and current.api.last_response is not None:
+    if current is not None and current.started and current.api.last_response is not None:
         body = current.api.last_response
         allure.attach(json.dumps(body, indent=2) if isinstance(body, dict) else str(body),
                       name="last MLflow API response", attachment_type=allure.attachment_type.JSON)

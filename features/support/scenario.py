@@ -8,12 +8,14 @@ import parse
 
 from harness.errors import SuiteError
 from harness.targets import Target
+from harness.mlflow.variant import VariantServer
+from harness.stores.postgres import Database
+from harness.targets.abilities import StartsMlflowServers, ability
 from harness.world import ScenarioWorld
 
 # The one step that names a matrix cell; before_scenario reads it to decide a skip before anything starts.
 SPARK_CELL_STEP = "the platform runs Spark {version} in {mode} mode"
 _CELL = parse.compile(SPARK_CELL_STEP)
-
 
 T = TypeVar("T")
 
@@ -28,11 +30,28 @@ def started_or_abort(context: Any, start: Callable[[], T]) -> T:
         raise AssertionError(str(problem)) from None
 
 
+def new_world(context: Any, name: str, step_names: list[str]) -> ScenarioWorld:
+    """The world of a scenario about to start; its platform starts the first time a step asks for it."""
+    target = context.target
+    return ScenarioWorld(target, lambda: started_or_abort(context, target.platform), name, matrix_cells(step_names))
+
+
 def world(context: Any) -> ScenarioWorld:
-    """The scenario's world; starting the platform (once per run) the first time any scenario asks."""
-    if context.world is None:
-        context.world = ScenarioWorld(started_or_abort(context, context.target.platform), context.scenario.name)
-    return context.world
+    return context.world  # type: ignore[no-any-return]
+
+
+def able(context: Any, wanted: type[T]) -> T:
+    """The scenario's target as one that can do what `wanted` offers (see harness/targets/abilities.py)."""
+    return ability(context.target, wanted)
+
+
+def started_server(context: Any, overrides: dict[str, str], database: Database | None = None,
+                   without: tuple[str, ...] = ()) -> VariantServer:
+    """An MLflow server from the chart rendered with `overrides`, stopped when the scenario ends."""
+    servers = able(context, StartsMlflowServers)
+    variant = servers.mlflow_variant(overrides, database, without)
+    context.add_cleanup(servers.stop_variant, variant)
+    return variant
 
 
 def matrix_cells(step_names: list[str]) -> list[tuple[str, str]]:
@@ -45,14 +64,14 @@ def matrix_cells(step_names: list[str]) -> list[tuple[str, str]]:
     return cells
 
 
-def skip_reason(target: Target, tags: list[str], step_names: list[str]) -> str | None:
-    """Why `target` cannot run a scenario with these tags and steps, or None when it can."""
+def skip_reason(target: Target, tags: list[str], cells: list[tuple[str, str]]) -> str | None:
+    """Why `target` cannot run a scenario with these tags and matrix cells, or None when it can."""
     for tag in tags:
         if tag.startswith("needs-"):
             reason = target.unmet_need(tag.removeprefix("needs-"))
             if reason:
                 return reason
-    for mode, version in matrix_cells(step_names):
+    for mode, version in cells:
         reason = target.skip_reason(mode, version)
         if reason:
             return reason

@@ -1,62 +1,36 @@
-"""The training feature's state, one typed home for what its steps hand each other, and the few lookups
-several steps share. Created by the Background step; jobs a scenario leaves running are cancelled with it."""
+"""What several training steps share: the MLOps API of the scenario (on its world, made by the Background step;
+jobs a scenario leaves running are cancelled with it), uploads and following a job to its end."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.names import unique_name
 from harness.waits import TRAINING_FOLLOW_MARGIN_S, TRAINING_JOB_S
-from harness.workflow.api import Answer, Job, MlopsApi, Upload
+from harness.workflow.api import Job, MlopsApi, Upload
+from harness.world import TrainingState
 from support.reporting import attach_json, attach_text
 from support.scenario import world
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@dataclass
-class Training:
-    api: MlopsApi
-    service: Any  # the target's MLOps API: url, spark_version; restart() and lose_pod() where it runs locally
-    model_name: str
-    answer: Answer | None = None  # the service's last answer
-    job_id: str | None = None  # the job the scenario's sentences call "the job"
-    holder_id: str | None = None  # the job that holds every core ("that job")
-    job_ids: list[str] = field(default_factory=list)  # every job the scenario uploaded, in order
-    jobs_before: int = 0
-    login: Any = None  # the platform with MLflow's login on: its users and admin client
-
-    def job(self) -> Job:
-        if self.job_id is None:
-            raise AssertionError("REQUIRE: a job was uploaded by an earlier step")
-        return self.api.job(self.job_id)
-
-    def holder(self) -> Job:
-        if self.holder_id is None:
-            raise AssertionError("REQUIRE: 'Given a job that holds every core of the workers'")
-        return self.api.job(self.holder_id)
+def training(context: Any) -> TrainingState:
+    return world(context).training
 
 
-def training(context: Any) -> Training:
-    found = getattr(context, "training", None)
-    if found is None:
-        raise AssertionError("REQUIRE: the Background step 'the platform's MLOps API is running'")
-    return found
-
-
-def start_training(context: Any, service: Any, auth: tuple[str, str] | None = None) -> Training:
-    context.training = Training(MlopsApi(service.url, auth), service, unique_name("model"))
+def start_training(context: Any, service: Any, auth: tuple[str, str] | None = None) -> TrainingState:
+    state = world(context).training = TrainingState(MlopsApi(service.url, auth), service, unique_name("model"))
     attach_text("MLOps API settings: chart -> this target", service.settings_report())
-    context.add_cleanup(_cancel_unfinished, context.training)
-    return context.training
+    context.add_cleanup(_cancel_unfinished, state)
+    return state
 
 
-def _cancel_unfinished(state: Training) -> None:
+def _cancel_unfinished(state: TrainingState) -> None:
     for job_id in state.job_ids:
         if not state.api.job(job_id).ended:
-            state.api.call("POST", f"/mlops/training/jobs/{job_id}/cancel")
+            state.api.cancel(job_id)
 
 
 def upload_of(context: Any, script: str, requirements: str = "", timeout: int = TRAINING_JOB_S) -> Upload:

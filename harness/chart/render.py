@@ -18,7 +18,7 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import yaml
 
-from harness.matrix import check_mode, check_version
+from harness.matrix import DEFAULT_CELL, check_mode, check_version
 from harness.system import tools
 from harness.waits import HELM_RENDER_S
 
@@ -169,6 +169,11 @@ def render(mode: str, version: str, overrides: dict[str, str] | None = None,
     if done.returncode != 0:
         raise RenderFailed(_helm_error(done.stderr))
     return Rendered([doc for doc in yaml.safe_load_all(done.stdout) if doc])
+
+
+def render_default(overrides: dict[str, str] | None = None) -> Rendered:
+    """The chart as the platform itself is installed (DEFAULT_CELL), with `overrides`."""
+    return render(*DEFAULT_CELL, overrides)
 
 
 def notes(mode: str, version: str, overrides: dict[str, str] | None = None) -> str:

@@ -31,6 +31,7 @@ class Run:
     metrics: dict[str, float]
     tags: dict[str, str]
     start_time: int = 0  # milliseconds since the epoch
+    user_id: str = ""  # who the run says created it
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Run":
@@ -43,6 +44,7 @@ class Run:
             metrics={m["key"]: m["value"] for m in data.get("metrics", [])},
             tags={t["key"]: t["value"] for t in data.get("tags", [])},
             start_time=int(info.get("start_time", 0)),
+            user_id=str(info.get("user_id", "")),
         )
 
 
@@ -104,10 +106,13 @@ class MlflowApi:
         body = self.call("GET", f"{API}/experiments/get-by-name", params={"experiment_name": name})
         return dict(body["experiment"])
 
-    def create_run(self, experiment_id: str, run_name: str = "", tags: dict[str, str] | None = None) -> Run:
+    def create_run(self, experiment_id: str, run_name: str = "", tags: dict[str, str] | None = None,
+                   user_id: str | None = None) -> Run:
+        """A new run; `user_id` is what the client claims as the run's user (the server may record another)."""
         body = self.call("POST", f"{API}/runs/create", json={
             "experiment_id": experiment_id, "run_name": run_name, "start_time": _now_ms(),
-            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()]})
+            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
+            **({"user_id": user_id} if user_id is not None else {})})
         return Run.from_json(body["run"])
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
@@ -172,6 +177,10 @@ class MlflowApi:
     def model_version_by_alias(self, name: str, alias: str) -> dict[str, Any]:
         body = self.call("GET", f"{API}/registered-models/alias", params={"name": name, "alias": alias})
         return dict(body["model_version"])
+
+    def tracking_call_status(self) -> int:
+        """What a plain tracking call (search experiments) answers: 200, 401 without a login, 503 with no database."""
+        return self.status_of("GET", f"{API}/experiments/search", params={"max_results": 5})
 
     def run_status_code(self, run_id: str) -> int:
         """What GET runs/get answers for `run_id`: 200, 404 for no such run, 401 without a valid login."""

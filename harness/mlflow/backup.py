@@ -25,7 +25,6 @@ from harness.chart.local_containers import container_env, run_container, service
 from harness.chart.render import pod_spec
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.errors import ServiceFailed
-from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import database_values, pod_from_chart
 from harness.stores.postgres import Database, PostgresService
@@ -77,7 +76,7 @@ class BackupJob:
     @classmethod
     def rendered_with(cls, overrides: dict[str, str] | None = None, before_upgrade: bool = False) -> "BackupJob":
         values = {**BACKUP_VALUES, **(overrides or {})}
-        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], values)
+        rendered = chart.render_default(values)
         cronjob = rendered.named("CronJob", "-backup")
         pod = rendered.pod_named("Job", "-backup-before-upgrade") if before_upgrade else pod_spec(cronjob)
         upload = chart.env_values(next(c for c in pod["containers"] if c["name"] == "upload"))
@@ -107,7 +106,7 @@ class BackupJob:
     def restore_job(self, backup_from: str) -> RestoreJob:
         """The chart's restore Job of `backup_from` ("latest" or a backup's folder name)."""
         values = {**self.values, "restore.enabled": "true", "restore.from": backup_from}
-        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], values)
+        rendered = chart.render_default(values)
         return RestoreJob(rendered.pod_named("Job", "-restore"), values)
 
     def longest_gap(self, days: int = 7) -> datetime.timedelta:

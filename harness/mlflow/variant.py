@@ -7,12 +7,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness import chart
 from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, run_container, service_values,
                                            volume_folder)
-from harness.matrix import SPARK_VERSIONS
 from harness.system.ports import LOOPBACK, claim_port
 from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
@@ -66,7 +64,7 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
         admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
         overrides = {**overrides, "mlflow.auth.adminPassword": admin_password}
-    rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1], overrides)
+    rendered = chart.render_default(overrides)
     folder = workdir / f"mlflow-pod-{secrets.token_hex(4)}"
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True)

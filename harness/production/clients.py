@@ -200,3 +200,15 @@ def lost_acknowledged(api: MlflowApi, clients: MetricClients) -> dict[str, list[
         if missing:
             lost[record.name] = missing
     return lost
+
+
+def run_logged_by_mlflow_client(url: str, auth: tuple[str, str], ca_path: Path, experiment_id: str,
+                                metrics: dict[str, float]) -> str:
+    """The id of a run MLflow's own client creates at `url` with `metrics`, its login and the CA it trusts read
+    from its environment variables as a user would set them."""
+    with mlflow_client_env(auth, ca_path):
+        client = MlflowClient(url)
+        run_id = str(client.create_run(experiment_id).info.run_id)
+        for key, value in metrics.items():
+            client.log_metric(run_id, key, value)
+    return run_id

@@ -98,6 +98,35 @@ def gpu_assignment_problems(assignments: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def gpu_record_problems(api: MlflowApi, run: Run, assignments: dict[str, list[str]]) -> list[str]:
+    """Why the run does not record every GPU its tasks were given (empty when it does): one GPU per task, the
+    addresses as the run's `gpu.addresses` param and their task-by-task file under `gpu/`."""
+    problems = gpu_assignment_problems(assignments)
+    addresses = ",".join(sorted({given[0] for given in assignments.values() if given}))
+    if run.params.get("gpu.addresses") != addresses:
+        problems.append(f"the run records gpu.addresses={run.params.get('gpu.addresses')!r}, the tasks got {addresses}")
+    listed = api.list_artifacts(run.run_id, "gpu")
+    if listed != ["gpu/task_addresses.json"]:
+        problems.append(f"the run's gpu/ artifacts are {listed}")
+    return problems
+
+
+def snapshot_input_problems(api: MlflowApi, run: Run, table: str, snapshot: IcebergSnapshot) -> list[str]:
+    """Why the run does not record `table` at `snapshot` as its training input (empty when it does): as tags,
+    as its one dataset input (named table@snapshot, its source the table) and the rows it read."""
+    problems = []
+    expected_tags = {"iceberg.table": table, "iceberg.snapshot_id": str(snapshot.snapshot_id)}
+    tags = {key: run.tags.get(key) for key in expected_tags}
+    if tags != expected_tags:
+        problems.append(f"the run is tagged {tags}, expected {expected_tags}")
+    datasets = api.dataset_inputs(run.run_id)
+    if [d["name"] for d in datasets] != [f"{table}@{snapshot.snapshot_id}"] or table not in datasets[0]["source"]:
+        problems.append(f"the run's dataset inputs are {datasets}")
+    if run.params.get("iceberg.rows") != str(snapshot.rows):
+        problems.append(f"the run read {run.params.get('iceberg.rows')} rows, the snapshot holds {snapshot.rows}")
+    return problems
+
+
 def gpu_address_problems(recorded: list[str], discovery: dict[str, Any], source: str) -> list[str]:
     """Why the addresses a run recorded are not GPUs that `source` reported (empty when they are).
     `discovery` is the discovery script's own output; simulated addresses must say so."""

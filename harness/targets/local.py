@@ -16,7 +16,7 @@ from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.endpoints import Platform
 from harness.errors import SuiteError
-from harness.matrix import SPARK_VERSIONS
+from harness.matrix import DEFAULT_CELL
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import BackupJob, OwnPlatform
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
@@ -33,22 +33,18 @@ from harness.stores.s3 import S3Service
 from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
+from harness.targets.abilities import (HandsOutDatabases, RunsBackupJobs, RunsMlopsApi, RunsProductionDeployment,
+                                       StartsMlflowServers, StartsMlopsReplicas)
 from harness.targets.base import Target
+from harness.targets.needs import Capabilities, gpu_capability
 from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlops_from_chart
 
 
-def cell_skip_reason(mode: str, version: str) -> str | None:
-    """Why the local target cannot run a matrix cell, or None when it can."""
-    if mode in ("k8s", "connect-k8s"):
-        return (f"mode {mode} schedules Spark on Kubernetes: the local target has no cluster "
-                "(run with -D target=k8s and KUBECONFIG pointing at one)")
-    if mode == "connect-standalone" and version.startswith("3.5."):
-        return (f"the pyspark {version} package has no Spark Connect server jar (it is published only on Maven, "
-                "which this machine cannot reach); on a cluster the chart fetches it")
-    return None
+LOCAL_NEEDS = frozenset({"local-processes", "mlops-api"})  # and the GPU needs this machine and -D gpu give
 
 
-class LocalTarget(Target):
+class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProductionDeployment, RunsMlopsApi,
+                  StartsMlopsReplicas, RunsBackupJobs):
     name = "local"
 
     def __init__(self, config: RunConfig, kept_data: KeptData | None = None) -> None:
@@ -76,7 +72,7 @@ class LocalTarget(Target):
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
-        rendered = chart.render("standalone-submit", SPARK_VERSIONS[-1])
+        rendered = chart.render_default()
         with progress.step("starting PostgreSQL"):
             self._postgres = PostgresService(self.workdir)
             self._postgres.start()
@@ -104,8 +100,12 @@ class LocalTarget(Target):
             worker_processes=lambda: uvicorn_workers(mlflow.process_tree_cmdlines()),
         )
 
-    def skip_reason(self, mode: str, version: str) -> str | None:
-        return self.config.selected(mode, version) or cell_skip_reason(mode, version)
+    def declare_capabilities(self) -> Capabilities:
+        no_gpus = None if shutil.which("nvidia-smi") else "no nvidia-smi on this machine"
+        gpu_met, gpu_lacking = gpu_capability(self.config.gpu, no_gpus)
+        return Capabilities(frozenset(LOCAL_NEEDS | gpu_met), {
+            "k8s": "needs a Kubernetes cluster: the local target has none (run with -D target=k8s and KUBECONFIG "
+                   "pointing at one)", **gpu_lacking})
 
     def new_database(self, password: str | None = None) -> Database:
         self.platform()
@@ -185,8 +185,7 @@ class LocalTarget(Target):
         self._own_platforms.append(own)  # owned before it starts: close() stops any part
         with progress.step("starting a platform of the scenario's own (PostgreSQL, S3, the chart's MLflow pod)"):
             own.start_stores("mlflow", "mlflow")
-            own.s3.create_buckets([chart.artifact_bucket(chart.render("standalone-submit", SPARK_VERSIONS[-1],
-                                                                       values))])
+            own.s3.create_buckets([chart.artifact_bucket(chart.render_default(values))])
             own.start_mlflow(values)
         return own
 
@@ -201,12 +200,12 @@ class LocalTarget(Target):
         return restored
 
     def stop_own_platform(self, platform: OwnPlatform) -> None:
-        super().stop_own_platform(platform)
+        platform.stop()
         if platform in self._own_platforms:
             self._own_platforms.remove(platform)
 
     def stop_variant(self, variant: VariantServer) -> None:
-        super().stop_variant(variant)
+        variant.server.stop()
         if variant in self._variants:
             self._variants.remove(variant)
 
@@ -232,7 +231,7 @@ class LocalTarget(Target):
         """One more replica of the chart's MLOps API (on the platform's Spark and database, and its MLflow
         unless `mlflow_url` names another), started."""
         platform = self.platform()
-        site = self.spark("standalone-submit", SPARK_VERSIONS[-1])
+        site = self.spark(*DEFAULT_CELL)
         assert self._spark is not None and self._database is not None
         self._spark.pin(site.version)
         service = mlops_from_chart(site, self._database, mlflow_url or platform.mlflow_url, self.workdir, overrides,
@@ -311,6 +310,7 @@ class LocalTarget(Target):
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()
+
         for own in self._own_platforms:
             own.stop()
         self._own_platforms.clear()

@@ -89,6 +89,21 @@ def overlap_of_slots(jobs: list[Job]) -> int:
     return most
 
 
+def slot_order_problems(jobs: list[Job], limit: int) -> list[str]:
+    """Why `jobs` (in upload order) did not take their slots in that order, those past `limit` only after an
+    earlier job ended (empty when they did). Jobs that find a free slot at once record it in whichever order
+    their threads run (ms apart), so only the jobs past the limit are ranked."""
+    taken = [job.slot_held()[0] for job in jobs]
+    problems = []
+    for index, job in enumerate(jobs[limit:], start=limit):
+        ends = [end for _, end in (earlier.slot_held() for earlier in jobs[:index]) if end is not None]
+        if taken[index] < max(taken[:index]):
+            problems.append(f"job {job.job_id} took its slot before an earlier upload: {job.history}")
+        if job.history[0].reason != SLOT_WAIT or not ends or taken[index] < min(ends):
+            problems.append(f"job {job.job_id} did not wait for an earlier job to end: {job.history}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Upload:
     """What a data scientist hands the platform to train."""
@@ -150,6 +165,9 @@ class MlopsApi:
         if answer.status != 200:
             raise AssertionError(f"GET job {job_id} was answered {answer.status}: {answer.error()}")
         return Job.from_json(answer.body)
+
+    def cancel(self, job_id: str) -> Answer:
+        return self.call("POST", f"/mlops/training/jobs/{job_id}/cancel", endpoint="/mlops/training/jobs/{id}/cancel")
 
     def jobs(self) -> list[Job]:
         answer = self.call("GET", "/mlops/training/jobs", params={"limit": 500})
