@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import PortBusy, ServiceFailed
+from harness.errors import PortBusy, ServiceFailed, failure_of
 from harness.system.ports import claim_port, free_port, is_listening
 from harness.system.process import ManagedProcess
 from harness.system.waiting import WaitTimeout, wait_for
@@ -159,3 +159,13 @@ def test_claim_port_without_a_request_gives_a_free_port():
     port = claim_port(None, "anything")
     assert 0 < port < 65536 and not is_listening(port)
     assert free_port() != 0
+
+
+def test_a_job_that_must_fail_is_read_as_what_it_said_or_none():
+    def refused() -> None:
+        raise ServiceFailed("the chart's container dump failed: could not connect")
+
+    assert failure_of(refused) == "the chart's container dump failed: could not connect"
+    assert failure_of(lambda: "went through") is None
+    with pytest.raises(ValueError):
+        failure_of(lambda: int("not a number"))  # anything else is a defect of the suite, not the answer

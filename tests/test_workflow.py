@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.mlflow.api import Run
-from harness.workflow.api import Job, StateChange, Upload, overlap_of_slots
+from harness.workflow.api import Job, StateChange, Upload, overlap_of_slots, slot_order_problems
 from harness.workflow.bad_uploads import DEFECTS, bad_upload
 from harness.workflow.checks import SEED_METRICS, SEED_PARAMS, SEED_TAGS, dataframe_split, sample_rows, seed_run_problems
 
@@ -51,6 +51,16 @@ def test_a_job_holds_its_slot_from_its_first_state_after_the_wait_until_it_ends(
 def test_the_overlap_counts_slots_held_at_the_same_moment():
     assert overlap_of_slots([_slot(0, 10), _slot(1, 5), _slot(5, 12)]) == 2  # the third took the second's slot
     assert overlap_of_slots([_slot(0, 10), _slot(1, 5), _slot(2, 12)]) == 3
+
+
+def test_jobs_past_the_limit_take_their_slot_in_upload_order_after_an_earlier_job_ended():
+    assert slot_order_problems([_slot(0, 10), _slot(1, 5), _slot(5, 12)], limit=2) == []
+    assert slot_order_problems([_slot(1, 10), _slot(0, 5), _slot(5, 12)], limit=2) == [], \
+        "those that found a free slot at once are not ranked"
+    took_early = slot_order_problems([_slot(0, 10), _slot(1, 5), _slot(3, 12)], limit=2)
+    assert len(took_early) == 1 and "did not wait for an earlier job to end" in took_early[0]
+    overtook = slot_order_problems([_slot(0, 10), _slot(1, 5), _slot(7, 12), _slot(6, 14)], limit=2)
+    assert any("before an earlier upload" in problem for problem in overtook)
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
