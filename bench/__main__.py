@@ -1,7 +1,7 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
-the production deployment's throughput and failover gap, backup and restore at a realistic size (seed 003's
-RTO and RPO; BENCH_DR_SCALE shrinks it), the last acceptance run's overhead ratio and Spark
-matrix total, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
+the production deployment's throughput and failover gap, what single sign-on costs a request against basic
+auth, backup and restore at a realistic size (seed 003's RTO and RPO; BENCH_DR_SCALE shrinks it), the last
+acceptance run's overhead ratio and Spark matrix total, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
 row per mode with the job's timeline of phases."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from harness.mlflow.backup import BackupJob, newest_good
 from harness.mlflow.dataset import DatasetSize, bucket_size, table_counts, write_dataset
 from harness.names import unique_name
 from harness.production.clients import percentile, rest_logger, start_clients
+from harness.production.identity import IdentityProvider
+from harness.production.sso import SsoDeployment, sso_values
 from harness.spark import training
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
@@ -178,6 +180,42 @@ def production_deployment(target: LocalTarget) -> None:
     console.print(f"failover: replica-1 started again and back in rotation in {restart_s:.1f}s")
 
 
+def single_sign_on(target: LocalTarget) -> None:
+    """Seed 003's SSO: what checking a token costs a request against a basic-auth login, on one server each with
+    the chart's defaults, and how often the server fetched the identity provider's keys."""
+    provider = IdentityProvider()
+    provider.start()
+    try:
+        sso = SsoDeployment(provider, target.mlflow_variant(
+            {**sso_values(provider, quick_rotation=False), "mlflow.auth.database": unique_name("mlflow_auth_sso")},
+            target.new_database()))
+        basic = target.mlflow_variant({"mlflow.auth.enabled": "true",
+                                       "mlflow.auth.database": unique_name("mlflow_auth_basic")}, target.new_database())
+        table = Table(title="log-metric through one server (fixed 400 requests per row)")
+        for column in ("auth", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
+            table.add_column(column)
+        requests = 0
+        for label, admin, make_api in (
+                ("basic (login, cached hash)", MlflowApi(basic.url, auth=basic.admin),
+                 lambda: MlflowApi(basic.url, auth=basic.admin)),
+                ("sso (token, cached keys)", sso.client("bench@example.org"),
+                 lambda: sso.client("bench@example.org"))):
+            experiment = admin.create_experiment(unique_name("bench"))
+            for count in (1, 8):
+                clients = start_clients(admin, experiment, count, rest_logger(make_api), steps_each=400 // count)
+                clients.join()
+                summary = clients.summary()
+                requests += summary.requests if label.startswith("sso") else 0
+                table.add_row(label, str(count), f"{summary.per_second:.0f}", f"{summary.p50_ms:.1f}",
+                              f"{summary.p95_ms:.1f}", str(summary.failed))
+        console.print(table)
+        console.print(f"single sign-on: the identity provider's keys were fetched {provider.jwks_fetches} times for "
+                      f"{requests} token-bearing requests ({provider.jwks_fetches * 1000 / max(requests, 1):.1f} "
+                      "per 1,000: each server process fetches them once and keeps them 300 s)")
+    finally:
+        provider.stop()
+
+
 def disaster_recovery(target: LocalTarget) -> None:
     """Seed 003's RTO and RPO at a realistic size (BENCH_DR_SCALE=1.0: 2,000 runs, 1,000,000 metric points, 300
     model versions, 1 GiB of artifacts): the chart's backup Job into a store apart, its platform destroyed, the
@@ -234,6 +272,7 @@ def main() -> None:
         console.print(f"local platform (PostgreSQL, S3, MLflow) healthy in {elapsed:.1f}s")
         api_latencies(MlflowApi(target.platform().mlflow_url))
         production_deployment(target)
+        single_sign_on(target)
         mlops_api(target)
         disaster_recovery(target)
         if os.environ.get("BENCH_SPARK"):

@@ -2,6 +2,8 @@
 Feature: Only known users reach MLflow, over verified HTTPS, and each changes only what they may
   The production deployment (the chart's production values, its Ingress's TLS done by the balancer with a
   certificate from a CA this run creates) with basic auth on: users are created by the admin through the API.
+  This is MLflow's own login, not the seed's single sign-on (mlflow_single_sign_on.feature proves that mode),
+  and TLS ends at the balancer here: the replicas behind it speak plain HTTP.
 
   Background:
     Given the production deployment runs 2 MLflow replicas behind the balancer

@@ -25,6 +25,8 @@ from harness.mlflow.samples import SampleModel, SampleRun
 from harness.mlflow.variant import VariantServer
 from harness.names import unique_name
 from harness.production.clients import MetricClients
+from harness.production.identity import SigningKey
+from harness.production.sso import SsoDeployment
 from harness.production.stack import ProductionStack
 from harness.recovery import PlatformData
 from harness.spark.site import JobRun, SparkSite
@@ -117,6 +119,14 @@ class ProductionState(Handoffs):
     run_user: str  # 'When <user> creates a run that names <name> as its user'
 
 
+class SsoState(Handoffs):
+    """The chart's MLflow behind the run's identity provider."""
+
+    deployment: SsoDeployment  # 'Given the chart's MLflow runs in single sign-on mode ...'
+    experiment_id: str  # '<email> creates an experiment with a token from the identity provider'
+    old_key: SigningKey  # 'When the identity provider rotates its signing key'
+
+
 class SparkState(Handoffs):
     site: SparkSite  # 'Given the platform runs Spark <version> in <mode> mode'
     job: JobRun  # a When that runs a job on Spark
@@ -201,6 +211,7 @@ class ScenarioWorld(Handoffs):
         self.server = ServerState()
         self.carry_over = CarryOverState()
         self.production = ProductionState()
+        self.sso = SsoState()
         self.spark = SparkState()
         self.backup = BackupState()
 

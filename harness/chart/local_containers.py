@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.chart.render import Rendered
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
 from harness.waits import CONTAINER_RUN_S
 
 # Volumes of the chart's pods that become folders of the run here.
-CONTAINER_PATHS = ("/etc/mlflow-auth", "/tmp")
+CONTAINER_PATHS = ("/etc/mlflow-auth", "/opt/mlflow-sso", "/tmp")
 # What the chart's PostgreSQL image has on its PATH, which its shell scripts call by name.
 POSTGRES_PROGRAMS = ("pg_dump", "pg_restore", "psql", "pg_isready")
 
@@ -63,6 +64,21 @@ def container_env(container: dict[str, Any], local_values: dict[str, str]) -> di
         elif "value" in entry:
             env[name] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], str(entry["value"]))
     return env
+
+
+def mount_config_maps(rendered: Rendered, pod: dict[str, Any], container: dict[str, Any], env: dict[str, str],
+                      folder: Path) -> None:
+    """The container's ConfigMap volumes as folders of the run holding each key of the rendered ConfigMap, as
+    the kubelet mounts them."""
+    sources = {volume["name"]: volume["configMap"]["name"] for volume in pod.get("volumes", []) if "configMap" in volume}
+    for mount in container.get("volumeMounts", []):
+        if mount["name"] in sources:
+            config_map = next(doc for doc in rendered.of_kind("ConfigMap")
+                              if doc["metadata"]["name"] == sources[mount["name"]])
+            target = Path(fill(mount["mountPath"], env, folder))
+            target.mkdir(parents=True, exist_ok=True)
+            for key, text in config_map.get("data", {}).items():
+                (target / key).write_text(text)
 
 
 def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> str:

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import chart
-from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, run_container, service_values,
-                                           volume_folder)
+from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, mount_config_maps, run_container,
+                                           service_values, volume_folder)
 from harness.system.ports import LOOPBACK, claim_port
 from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
 
-# Init containers of the MLflow pod that prepare what the server needs (the others wait for services that the
-# local target has already started).
+# Init containers of the MLflow pod that prepare what the server needs. The others wait for services that the
+# local target has already started, or (install-sso-requirements) pip-install what the suite's environment
+# already has at the same pin (PyJWT, see pyproject.toml).
 LOCAL_INIT_CONTAINERS = ("wait-for-restore", "create-auth-database", "render-auth-config", chart.MIGRATION_CONTAINER)
 
 
@@ -74,8 +75,10 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     for init in pod.get("initContainers", []):
         if init["name"] in LOCAL_INIT_CONTAINERS and init["name"] not in without:
             run_container(init, container_env(init, local_values), folder)
-    env = container_env(chart.mlflow_container(rendered), local_values)
+    server = chart.mlflow_container(rendered)
+    env = container_env(server, local_values)
     env = {key: fill(value, env, folder) for key, value in env.items()}
+    mount_config_maps(rendered, pod, server, env, folder)
     username = overrides.get("mlflow.auth.adminUsername", "admin")
     return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from harness.endpoints import SCHEMA_REVISION_SQL
 from harness.mlflow.backup import Backup, BackupJob, OwnPlatform, backups_in
 from harness.mlflow.variant import VariantServer
+from harness.production.sso import SsoDeployment
 from harness.production.stack import ProductionStack
 from harness.stores.postgres import Database
 
@@ -45,6 +46,13 @@ class RunsProductionDeployment(Protocol):
     def production_deployment(self) -> ProductionStack:
         """Seed 003's deployment (two replicas behind a balancer with TLS) on stores of its own, started on
         first use and shared by later scenarios."""
+
+
+@runtime_checkable
+class RunsSingleSignOn(Protocol):
+    def sso_deployment(self) -> SsoDeployment:
+        """The chart's MLflow in single sign-on mode behind an identity provider of the run's own, started on first
+        use and shared by later scenarios (each makes users and experiments of its own)."""
 
 
 @runtime_checkable
@@ -90,8 +98,8 @@ class RunsBackupJobs(Protocol):
 
 # What a target that meets each need can be asked to do.
 NEED_ABILITIES: dict[str, tuple[type, ...]] = {
-    "local-processes": (HandsOutDatabases, StartsMlflowServers, RunsProductionDeployment, StartsMlopsReplicas,
-                        RunsBackupJobs),
+    "local-processes": (HandsOutDatabases, StartsMlflowServers, RunsProductionDeployment, RunsSingleSignOn,
+                        StartsMlopsReplicas, RunsBackupJobs),
     "mlops-api": (RunsMlopsApi,),
 }
 

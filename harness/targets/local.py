@@ -23,6 +23,8 @@ from harness.mlflow.legacy import LEGACY_VERSION, legacy_server
 from harness.mlflow.promises import uvicorn_workers
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import VariantServer, database_values, variant_from_chart
+from harness.production.identity import IdentityProvider
+from harness.production.sso import SsoDeployment, sso_values
 from harness.production.stack import ProductionStack
 from harness.production.users import create_users
 from harness.spark.local import LocalSparkPool, local_gpu_kind
@@ -34,7 +36,7 @@ from harness.system import sweeper
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.abilities import (HandsOutDatabases, RunsBackupJobs, RunsMlopsApi, RunsProductionDeployment,
-                                       StartsMlflowServers, StartsMlopsReplicas)
+                                       RunsSingleSignOn, StartsMlflowServers, StartsMlopsReplicas)
 from harness.targets.base import Target
 from harness.targets.needs import Capabilities, gpu_capability
 from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlops_from_chart
@@ -43,8 +45,8 @@ from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlo
 LOCAL_NEEDS = frozenset({"local-processes", "mlops-api"})  # and the GPU needs this machine and -D gpu give
 
 
-class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProductionDeployment, RunsMlopsApi,
-                  StartsMlopsReplicas, RunsBackupJobs):
+class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProductionDeployment, RunsSingleSignOn,
+                  RunsMlopsApi, StartsMlopsReplicas, RunsBackupJobs):
     name = "local"
 
     def __init__(self, config: RunConfig, kept_data: KeptData | None = None) -> None:
@@ -69,6 +71,8 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         self._production: ProductionStack | None = None
         self._production_error: Exception | None = None
         self._mlops: list[LocalMlopsService] = []
+        self._identity_provider: IdentityProvider | None = None
+        self._sso: SsoDeployment | None = None
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -221,6 +225,17 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
                 raise
         return self._production
 
+    def sso_deployment(self) -> SsoDeployment:
+        if self._sso is None:
+            if self._identity_provider is None:
+                self._identity_provider = IdentityProvider()  # owned before it starts: close() stops it
+                self._identity_provider.start()
+            # An auth database of its own: its admin is an identity, where other servers' is a login.
+            values = {**sso_values(self._identity_provider),
+                      "mlflow.auth.database": f"mlflow_auth_{secrets.token_hex(4)}"}
+            self._sso = SsoDeployment(self._identity_provider, self.mlflow_variant(values, self.new_database()))
+        return self._sso
+
     def mlops_api(self, port: int | None = None) -> LocalMlopsService:
         if not self._mlops:
             self.new_mlops_replica(port=port)
@@ -310,7 +325,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()
-
+        self._sso = None
+        if self._identity_provider is not None:
+            self._identity_provider.stop()
+            self._identity_provider = None
         for own in self._own_platforms:
             own.stop()
         self._own_platforms.clear()

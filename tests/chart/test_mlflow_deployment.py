@@ -121,3 +121,53 @@ def test_with_a_restore_the_pod_waits_for_its_tables_before_anything_may_create_
     names = [c["name"] for c in pod["initContainers"]]
     assert names.index("wait-for-database") < names.index("wait-for-restore") < names.index("migrate-database")
     assert "alembic_version" in pod["initContainers"][names.index("wait-for-restore")]["args"][0]
+
+
+SSO = {"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "a-long-password", "mlflow.auth.mode": "sso",
+       "mlflow.auth.adminUsername": "admin@example.org", "mlflow.auth.sso.issuer": "https://team.cloudflareaccess.com",
+       "mlflow.auth.sso.audience": "aud-tag"}
+
+
+def test_in_sso_mode_the_auth_app_calls_the_chart_module_configured_for_the_issuer():
+    rendered = chart.render_default({**SSO, "mlflow.auth.sso.jwksUrl": "https://team.cloudflareaccess.com/cdn-cgi/access/certs"})
+    config = rendered.container("mlflow", "render-auth-config")["args"][0]
+    assert "authorization_function = mlflow_sso:authenticate_request_sso" in config
+    assert "admin_username = admin@example.org" in config
+    server = chart.mlflow_container(rendered)
+    env = chart.env_values(server)
+    assert env["PYTHONPATH"] == "/opt/mlflow-sso/module:/opt/mlflow-sso/lib"
+    assert {key: env[key] for key in env if key.startswith("MLFLOW_SSO_")} == {
+        "MLFLOW_SSO_ISSUER": "https://team.cloudflareaccess.com", "MLFLOW_SSO_AUDIENCE": "aud-tag",
+        "MLFLOW_SSO_JWKS_URL": "https://team.cloudflareaccess.com/cdn-cgi/access/certs", "MLFLOW_SSO_EMAIL_CLAIM": "email",
+        "MLFLOW_SSO_JWKS_CACHE_SECONDS": "300", "MLFLOW_SSO_KEY_REFRESH_COOLDOWN_SECONDS": "10"}
+    mounts = {m["mountPath"]: m["name"] for m in server["volumeMounts"]}
+    assert mounts["/opt/mlflow-sso/module"] == "sso-module" and mounts["/opt/mlflow-sso/lib"] == "sso-lib"
+    volumes = {v["name"]: v for v in rendered.pod_of("mlflow")["volumes"]}
+    assert volumes["sso-module"]["configMap"]["name"].endswith("-mlflow-sso") and "emptyDir" in volumes["sso-lib"]
+
+
+def test_in_sso_mode_an_init_container_installs_pyjwt_unless_the_image_has_it():
+    install = chart.render_default(SSO).container("mlflow", "install-sso-requirements")
+    assert install["command"] == ["python", "-m", "pip"] and install["args"][-1] == "PyJWT==2.15.1"
+    assert "/opt/mlflow-sso/lib" in install["args"]
+    inits = [c["name"] for c in chart.render_default({**SSO, "mlflow.auth.sso.requirements": ""})
+             .pod_of("mlflow")["initContainers"]]
+    assert "install-sso-requirements" not in inits
+
+
+def test_with_basic_auth_nothing_of_sso_is_rendered():
+    rendered = chart.render_default({"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "a-long-password"})
+    assert "authenticate_request_basic_auth" in rendered.container("mlflow", "render-auth-config")["args"][0]
+    assert not [e for e in chart.mlflow_container(rendered)["env"] if e["name"].startswith("MLFLOW_SSO_")]
+    assert "install-sso-requirements" not in [c["name"] for c in rendered.pod_of("mlflow")["initContainers"]]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"mlflow.auth.mode": "sso"}, "needs mlflow.auth.enabled=true"),
+    ({**SSO, "mlflow.auth.sso.audience": ""}, "needs mlflow.auth.sso.issuer .* and mlflow.auth.sso.audience"),
+    ({**SSO, "mlflow.auth.sso.issuer": ""}, "needs mlflow.auth.sso.issuer"),
+    ({"mlflow.auth.mode": "oidc"}, "value must be one of 'basic', 'sso'"),
+])
+def test_sso_without_what_it_needs_is_refused_with_what_to_set(values, message):
+    with pytest.raises(chart.RenderFailed, match=message):
+        chart.render_default(values)

@@ -213,6 +213,12 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if and .Values.mlflow.auth.enabled (not .Values.mlflow.auth.existingSecret) (lt (len .Values.mlflow.auth.adminPassword) 12) }}
 {{- fail "mlflow.auth.enabled=true needs an admin password of at least 12 characters: set mlflow.auth.adminPassword or mlflow.auth.existingSecret (key admin-password)" }}
 {{- end }}
+{{- if and (eq .Values.mlflow.auth.mode "sso") (not .Values.mlflow.auth.enabled) }}
+{{- fail "mlflow.auth.mode=sso needs mlflow.auth.enabled=true (single sign-on runs in MLflow's auth app)" }}
+{{- end }}
+{{- if and .Values.mlflow.auth.enabled (eq .Values.mlflow.auth.mode "sso") (or (not .Values.mlflow.auth.sso.issuer) (not .Values.mlflow.auth.sso.audience)) }}
+{{- fail "mlflow.auth.mode=sso needs mlflow.auth.sso.issuer (e.g. https://<team>.cloudflareaccess.com) and mlflow.auth.sso.audience (the application's AUD tag or OIDC client id)" }}
+{{- end }}
 {{- if and .Values.mlflow.metrics.serviceMonitor.enabled (not .Values.mlflow.metrics.enabled) }}
 {{- fail "mlflow.metrics.serviceMonitor.enabled=true needs mlflow.metrics.enabled=true (the server must expose /metrics)" }}
 {{- end }}
