@@ -5,6 +5,8 @@ the step that sets it ran fails with what sets it ("REQUIRE: ..."), instead of a
 from __future__ import annotations
 
 import datetime
+import inspect
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,16 +39,24 @@ from harness.workflow import api as mlops
 from harness.workflow.local_service import LoginPlatform
 
 class Handoffs:
-    """Values one step hands to later ones, each declared as an annotation of a subclass (its comment says which
-    step sets it). Reading one before any step set it fails with REQUIRE and its name, as behave's own step
+    """Values one step hands to later ones, each declared as an annotation of a subclass whose comment names the
+    step that sets it. Reading one before any step set it fails with "REQUIRE: <that step>", as behave's own step
     modules say what they require, instead of an AttributeError."""
 
-    def __getattr__(self, name: str) -> Any:  # only called for an attribute no step has set
-        declared = {key for cls in type(self).__mro__ for key in vars(cls).get("__annotations__", {})}
-        if name in declared:
-            raise AssertionError(f"REQUIRE: a step that sets {type(self).__name__}.{name} ran before this one "
-                                 "(harness/world.py names the step)")
+    def __getattr__(self, name: str) -> Any:  # only called when ordinary lookup found nothing
+        declared = inspect.getattr_static(type(self), name, None)
+        if isinstance(declared, property):  # an AttributeError raised inside it: let it show, not this lookup
+            return declared.fget(self)  # type: ignore[misc]
+        for cls in type(self).__mro__:
+            if name in vars(cls).get("__annotations__", {}):
+                raise AssertionError(f"REQUIRE: {_set_by(cls, name)} (no earlier step set {cls.__name__}.{name})")
         raise AttributeError(f"{type(self).__name__} has no {name}")
+
+
+def _set_by(cls: type, name: str) -> str:
+    """The step that sets `name`, as the comment of its declaration in `cls` says."""
+    found = re.search(rf"^\s+{name}: [^#\n]+#\s*(.+)$", inspect.getsource(cls), re.MULTILINE)
+    return found.group(1) if found else f"a step that sets {cls.__name__}.{name}"
 
 
 @dataclass(frozen=True)

@@ -307,6 +307,21 @@ def test_gpu_rows_run_where_the_cluster_has_gpus_not_where_this_machine_has():
     assert cluster_of(cpu_node, gpu_node).unmet_need("gpu") is None
 
 
+def test_the_cluster_is_asked_for_its_nodes_only_by_a_gpu_row_and_a_refusal_is_a_skip():
+    listed: list[str] = []
+
+    def refuse(**kwargs):
+        listed.append("nodes")
+        raise ApiException(status=403, reason="Forbidden")
+
+    target = object.__new__(K8sTarget)
+    target.config, target.core = RunConfig(target="k8s", namespace="team-ml"), NS(list_node=refuse)
+    assert target.unmet_need("local-processes") and target.unmet_need("mlops-api") and listed == []
+    reason = target.unmet_need("gpu")
+    assert "cannot be listed (403 Forbidden)" in reason and "`list` on nodes" in reason
+    assert target.unmet_need("gpu") == reason and listed == ["nodes"], "asked once per run"
+
+
 # 8: what the target renders is the release in its own namespace
 def test_the_target_renders_the_chart_in_its_own_namespace():
     target = object.__new__(K8sTarget)
@@ -435,7 +450,7 @@ def test_a_namespace_that_cannot_be_made_says_what_to_do():
 
 def test_spark_35_connect_rows_are_skipped_on_a_cluster_with_the_reason():
     target = object.__new__(K8sTarget)
-    target.config, target.gpu_nodes = RunConfig(target="k8s"), lambda: []
+    target.config = RunConfig(target="k8s")
     assert "pyspark.ml over Connect came with Spark 4.0" in target.skip_reason("connect-k8s", "3.5.8")
     assert target.skip_reason("connect-k8s", "4.1.1") is None and target.skip_reason("k8s", "3.5.7") is None
 

@@ -13,6 +13,7 @@ from typing import Iterator
 import flask
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.production.identity import AUDIENCE, IdentityProvider, new_key
 
@@ -55,6 +56,41 @@ def test_a_token_that_is_not_the_issuers_for_the_audience_is_refused(sso, provid
     }[bad]()
     with pytest.raises(jwt.PyJWTError):
         sso.identity(token)
+
+
+def test_a_token_whose_issuer_says_the_email_is_not_verified_is_refused(sso, provider):
+    token = jwt.encode({**jwt.decode(provider.token("a@example.org"), options={"verify_signature": False}),
+                        "email_verified": False}, provider.current.private, algorithm="RS256",
+                       headers={"kid": provider.current.kid})
+    with pytest.raises(jwt.InvalidTokenError, match="not verified"):
+        sso.identity(token)
+
+
+def test_a_token_claiming_another_algorithm_for_the_providers_key_is_refused_not_an_error(sso, provider):
+    forged = jwt.encode({"iss": provider.url, "aud": AUDIENCE, "email": "a@example.org", "exp": 2**31, "iat": 0},
+                        ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                        headers={"kid": provider.current.kid})
+    with pytest.raises(jwt.PyJWTError):
+        sso.identity(forged)
+
+
+def test_the_issuer_is_compared_as_written_a_trailing_slash_included(sso, provider, monkeypatch):
+    monkeypatch.setenv("MLFLOW_SSO_ISSUER", provider.url + "/")
+    sso._settings.cache_clear()
+    assert sso.identity(provider.token("a@example.org", issuer=provider.url + "/")) == "a@example.org"
+
+
+def test_a_cloudflare_access_issuer_needs_no_discovery_document(sso, monkeypatch):
+    monkeypatch.setenv("MLFLOW_SSO_ISSUER", "https://team.cloudflareaccess.com")
+    sso._settings.cache_clear()
+    assert sso._keys().uri == "https://team.cloudflareaccess.com/cdn-cgi/access/certs"
+
+
+def test_an_unreachable_issuer_refuses_the_request_instead_of_failing_it(sso, monkeypatch):
+    monkeypatch.setenv("MLFLOW_SSO_ISSUER", "http://127.0.0.1:9")
+    sso._settings.cache_clear()
+    with pytest.raises(jwt.PyJWKClientConnectionError, match="cannot read http://127.0.0.1:9's discovery document"):
+        sso._keys()
 
 
 def test_after_a_rotation_the_new_key_is_fetched_at_once_and_the_removed_one_refused(sso, provider):

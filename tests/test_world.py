@@ -20,8 +20,8 @@ def _world(tmp_path: Path, started: list[str] | None = None) -> ScenarioWorld:
 
 
 def test_a_value_read_before_any_step_set_it_fails_with_require_and_its_name():
-    with pytest.raises(AssertionError, match=r"REQUIRE: a step that sets BackupState.job ran before this one "
-                                             r"\(harness/world.py names the step\)"):
+    with pytest.raises(AssertionError, match=r"REQUIRE: a step that renders the chart's backup Job and runs it "
+                                             r"\(no earlier step set BackupState.job\)"):
         BackupState().job
     with pytest.raises(AttributeError, match="BackupState has no jobs"):
         BackupState().jobs  # a name no state declares is a plain mistake, not a missing step
@@ -50,6 +50,15 @@ def test_the_scratch_folder_is_made_on_first_use_and_removed_with_the_scenario(t
     assert folder.is_dir() and folder.parent == tmp_path and current.folder == folder
     current.close()
     assert not folder.exists()
+
+
+def test_an_error_inside_a_property_of_the_world_shows_as_itself(tmp_path):
+    def start():
+        raise AttributeError("the platform's start broke")
+
+    current = ScenarioWorld(SimpleNamespace(workdir=tmp_path), start, "a scenario", [])
+    with pytest.raises(AttributeError, match="the platform's start broke"):
+        current.platform
 
 
 def test_the_matrix_cells_are_read_once_and_carried(tmp_path):

@@ -7,4 +7,4 @@ from support.scenario import world
 
 @given("the platform is running")
 def step_platform_running(context):
-    world(context)
+    world(context).platform  # started once per run; a platform that cannot start stops the run with why

@@ -22,10 +22,10 @@ def _artifact_files(api: MlflowApi, run_id: str, path: str = "") -> list[str]:
     return files
 
 
-def _artifact_digest(api: MlflowApi, experiment_id: str, run_id: str, path: str) -> str:
-    answer = api.session.get(f"{api.base_url}{ARTIFACTS_API}/{experiment_id}/{run_id}/artifacts/{path}",
-                             timeout=api.timeout, verify=api.verify)
-    return hashlib.sha256(answer.content).hexdigest() if answer.status_code == 200 else f"HTTP {answer.status_code}"
+def _proxied_digest(api: MlflowApi, path: str) -> str:
+    """The sha256 of a file the artifact proxy hands out, or the status it answered instead."""
+    status, content = api.proxied_object(path)
+    return hashlib.sha256(content).hexdigest() if status == 200 else f"HTTP {status}"
 
 
 def _proxied_files(api: MlflowApi, path: str) -> dict[str, str]:
@@ -37,8 +37,7 @@ def _proxied_files(api: MlflowApi, path: str) -> dict[str, str]:
         if entry.get("is_dir"):
             files.update(_proxied_files(api, inner))
         else:
-            answer = api.session.get(f"{api.base_url}{ARTIFACTS_API}/{inner}", timeout=api.timeout, verify=api.verify)
-            files[inner] = hashlib.sha256(answer.content).hexdigest() if answer.ok else f"HTTP {answer.status_code}"
+            files[inner] = _proxied_digest(api, inner)
     return files
 
 
@@ -63,7 +62,7 @@ def tracking_snapshot(api: MlflowApi) -> dict[str, Any]:
             "params": run.params, "tags": run.tags,
             "metric_history": {key: [(m["step"], m["timestamp"], m["value"]) for m in api.metric_history(run.run_id, key)]
                                for key in sorted(run.metrics)},
-            "artifacts": {path: _artifact_digest(api, run.experiment_id, run.run_id, path)
+            "artifacts": {path: _proxied_digest(api, f"{run.experiment_id}/{run.run_id}/artifacts/{path}")
                           for path in _artifact_files(api, run.run_id)}}
     models = {model["name"]: {"aliases": {a["alias"]: a["version"] for a in model.get("aliases", [])},
                               "versions": [_version(api, model["name"], version)

@@ -5,6 +5,7 @@ scenario is skipped where its target lacks it. A target declares what it meets i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from harness.errors import SuiteError
 
@@ -38,13 +39,17 @@ def cell_needs(mode: str, version: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Capabilities:
     """A target's one declaration of the needs it meets; `lacking` says more than NEEDS does about a need it
-    could meet on another machine or with other options."""
+    could meet on another machine or with other options; `checked` holds needs only asking can settle (a
+    cluster's GPU nodes): each check returns None when the need is met, else why not, and runs once, when a
+    scenario first has that need."""
 
     met: frozenset[str]
     lacking: dict[str, str] = field(default_factory=dict)
+    checked: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+    _answers: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted((set(self.met) | set(self.lacking)) - set(NEEDS))
+        unknown = sorted((set(self.met) | set(self.lacking) | set(self.checked)) - set(NEEDS))
         if unknown:
             raise SuiteError(f"a target declares needs the suite does not know: {', '.join(unknown)}")
 
@@ -53,6 +58,10 @@ class Capabilities:
         if need not in NEEDS:
             raise SuiteError(f"unknown tag @needs-{need}: the known needs are {', '.join(sorted(NEEDS))} "
                              "(harness/targets/needs.py)")
+        if need in self.checked:
+            if need not in self._answers:
+                self._answers[need] = self.checked[need]()
+            return self._answers[need]
         return None if need in self.met else self.lacking.get(need, NEEDS[need])
 
 

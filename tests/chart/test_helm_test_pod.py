@@ -34,3 +34,13 @@ def test_the_test_pod_reads_the_admin_password_under_the_key_the_values_name():
     pod = next(doc for doc in rendered.of_kind("Pod") if doc["metadata"]["name"].endswith("-test-mlflow"))
     env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
     assert env["MLFLOW_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "team-mlflow", "key": "mlflow-admin"}
+
+
+def test_with_single_sign_on_the_test_pod_checks_that_a_call_without_a_token_is_refused():
+    container = _test_container({"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "a-long-password",
+                                 "mlflow.auth.mode": "sso", "mlflow.auth.adminUsername": "admin@example.org",
+                                 "mlflow.auth.sso.issuer": "https://team.cloudflareaccess.com",
+                                 "mlflow.auth.sso.audience": "aud"})
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MLFLOW_SSO"]["value"] == "true" and "MLFLOW_PASSWORD" not in env
+    assert "refused.status_code == 401" in container["args"][0]

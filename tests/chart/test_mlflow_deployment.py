@@ -129,7 +129,8 @@ SSO = {"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "a-long-passw
 
 
 def test_in_sso_mode_the_auth_app_calls_the_chart_module_configured_for_the_issuer():
-    rendered = chart.render_default({**SSO, "mlflow.auth.sso.jwksUrl": "https://team.cloudflareaccess.com/cdn-cgi/access/certs"})
+    certs = "https://team.cloudflareaccess.com/cdn-cgi/access/certs"
+    rendered = chart.render_default({**SSO, "mlflow.auth.sso.jwksUrl": certs})
     config = rendered.container("mlflow", "render-auth-config")["args"][0]
     assert "authorization_function = mlflow_sso:authenticate_request_sso" in config
     assert "admin_username = admin@example.org" in config
@@ -138,12 +139,26 @@ def test_in_sso_mode_the_auth_app_calls_the_chart_module_configured_for_the_issu
     assert env["PYTHONPATH"] == "/opt/mlflow-sso/module:/opt/mlflow-sso/lib"
     assert {key: env[key] for key in env if key.startswith("MLFLOW_SSO_")} == {
         "MLFLOW_SSO_ISSUER": "https://team.cloudflareaccess.com", "MLFLOW_SSO_AUDIENCE": "aud-tag",
-        "MLFLOW_SSO_JWKS_URL": "https://team.cloudflareaccess.com/cdn-cgi/access/certs", "MLFLOW_SSO_EMAIL_CLAIM": "email",
+        "MLFLOW_SSO_JWKS_URL": certs, "MLFLOW_SSO_EMAIL_CLAIM": "email",
         "MLFLOW_SSO_JWKS_CACHE_SECONDS": "300", "MLFLOW_SSO_KEY_REFRESH_COOLDOWN_SECONDS": "10"}
     mounts = {m["mountPath"]: m["name"] for m in server["volumeMounts"]}
     assert mounts["/opt/mlflow-sso/module"] == "sso-module" and mounts["/opt/mlflow-sso/lib"] == "sso-lib"
     volumes = {v["name"]: v for v in rendered.pod_of("mlflow")["volumes"]}
     assert volumes["sso-module"]["configMap"]["name"].endswith("-mlflow-sso") and "emptyDir" in volumes["sso-lib"]
+
+
+def test_in_sso_mode_the_admin_is_the_email_as_tokens_carry_it_and_a_new_module_restarts_the_servers():
+    rendered = chart.render_default({**SSO, "mlflow.auth.adminUsername": "Ops@Example.org"})
+    assert "admin_username = ops@example.org" in rendered.container("mlflow", "render-auth-config")["args"][0]
+    annotations = rendered.named("Deployment", "-mlflow")["spec"]["template"]["metadata"]["annotations"]
+    assert len(annotations["checksum/mlflow-sso"]) == 64
+
+
+def test_the_requirements_install_goes_through_the_proxy_or_index_of_mlflow_extra_env():
+    install = chart.render_default({**SSO, "mlflow.extraEnv[0].name": "PIP_INDEX_URL",
+                                    "mlflow.extraEnv[0].value": "https://pypi.internal/simple"}) \
+        .container("mlflow", "install-sso-requirements")
+    assert chart.env_values(install)["PIP_INDEX_URL"] == "https://pypi.internal/simple"
 
 
 def test_in_sso_mode_an_init_container_installs_pyjwt_unless_the_image_has_it():
@@ -167,6 +182,8 @@ def test_with_basic_auth_nothing_of_sso_is_rendered():
     ({**SSO, "mlflow.auth.sso.audience": ""}, "needs mlflow.auth.sso.issuer .* and mlflow.auth.sso.audience"),
     ({**SSO, "mlflow.auth.sso.issuer": ""}, "needs mlflow.auth.sso.issuer"),
     ({"mlflow.auth.mode": "oidc"}, "value must be one of 'basic', 'sso'"),
+    ({**SSO, "mlflow.auth.adminUsername": "admin"}, "set mlflow.auth.adminUsername to the admin's email"),
+    ({**SSO, "mlops.enabled": "true"}, "the MLOps API logs in to MLflow with a password"),
 ])
 def test_sso_without_what_it_needs_is_refused_with_what_to_set(values, message):
     with pytest.raises(chart.RenderFailed, match=message):

@@ -7,6 +7,7 @@ from harness import chart
 
 MODULE = Path(chart.CHART_DIR) / "files" / "mlflow_sso.py"
 SSO = {"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": "a-long-admin-password", "mlflow.auth.mode": "sso",
+       "mlflow.auth.adminUsername": "admin@example.org",
        "mlflow.auth.sso.issuer": "https://team.cloudflareaccess.com", "mlflow.auth.sso.audience": "aud-tag"}
 
 

@@ -5,7 +5,8 @@ expiry. The token's email becomes the MLflow user, created on first sight, so ML
 person. An identity header without a valid token (Cf-Access-Authenticated-User-Email) is never trusted.
 
 Set as the auth config's `authorization_function = mlflow_sso:authenticate_request_sso`; configured by
-MLFLOW_SSO_ISSUER, MLFLOW_SSO_AUDIENCE, MLFLOW_SSO_JWKS_URL (default: the issuer's discovery document),
+MLFLOW_SSO_ISSUER (compared with the token's iss as it is written), MLFLOW_SSO_AUDIENCE, MLFLOW_SSO_JWKS_URL
+(default: Cloudflare Access's certs URL for a *.cloudflareaccess.com issuer, else the issuer's discovery document),
 MLFLOW_SSO_EMAIL_CLAIM (email), MLFLOW_SSO_JWKS_CACHE_SECONDS (300: how long a key the issuer stopped
 publishing may still be honoured) and MLFLOW_SSO_KEY_REFRESH_COOLDOWN_SECONDS (10: a token with a key id not
 seen yet makes the keys be fetched again, at most once in this long, so made-up key ids cannot flood the issuer).
@@ -21,6 +22,7 @@ import os
 import secrets
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import jwt
@@ -46,7 +48,7 @@ def _settings() -> dict[str, str]:
     missing = [name for name in ("MLFLOW_SSO_ISSUER", "MLFLOW_SSO_AUDIENCE") if not os.environ.get(name)]
     if missing:
         raise RuntimeError(f"mlflow_sso needs {', '.join(missing)} set")
-    return {"issuer": os.environ["MLFLOW_SSO_ISSUER"].rstrip("/"), "audience": os.environ["MLFLOW_SSO_AUDIENCE"],
+    return {"issuer": os.environ["MLFLOW_SSO_ISSUER"], "audience": os.environ["MLFLOW_SSO_AUDIENCE"],
             "email_claim": os.environ.get("MLFLOW_SSO_EMAIL_CLAIM", "email"),
             "jwks_url": os.environ.get("MLFLOW_SSO_JWKS_URL", ""),
             "cache_s": os.environ.get("MLFLOW_SSO_JWKS_CACHE_SECONDS", "300"),
@@ -58,13 +60,22 @@ def _keys() -> jwt.PyJWKClient:
     """The issuer's keys, fetched on first use, again when the cache is older than MLFLOW_SSO_JWKS_CACHE_SECONDS,
     and when a token names a key id not seen yet (after the cooldown)."""
     settings = _settings()
-    url = settings["jwks_url"]
+    url, issuer = settings["jwks_url"], settings["issuer"].rstrip("/")
+    if not url and (urllib.parse.urlsplit(issuer).hostname or "").endswith(".cloudflareaccess.com"):
+        url = f"{issuer}/cdn-cgi/access/certs"  # Access publishes no discovery document at the team domain
     if not url:
-        discovery = f"{settings['issuer']}/.well-known/openid-configuration"
-        with urllib.request.urlopen(discovery, timeout=10) as answer:  # noqa: S310 - the configured issuer
-            url = json.load(answer)["jwks_uri"]
-    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=max(1, int(settings["cache_s"])), timeout=10,
-                           cooldown_duration=int(settings["cooldown_s"]))
+        try:
+            discovery = f"{issuer}/.well-known/openid-configuration"
+            with urllib.request.urlopen(discovery, timeout=10) as answer:  # noqa: S310 - the configured issuer
+                url = json.load(answer)["jwks_uri"]
+        except (OSError, ValueError, KeyError) as problem:
+            raise jwt.PyJWKClientConnectionError(f"cannot read {issuer}'s discovery document: {problem}") from None
+    lifespan = max(1, int(settings["cache_s"]))
+    try:
+        return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=10,
+                               cooldown_duration=int(settings["cooldown_s"]))
+    except TypeError:  # PyJWT before 2.11 has no cooldown: it fetches again for every unknown key id
+        return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=10)
 
 
 def _token() -> str | None:
@@ -88,12 +99,15 @@ def identity(token: str) -> str:
         return checked[0]
     settings = _settings()
     key = _keys().get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=settings["audience"],
+    # The PyJWK itself, not its key: PyJWT then refuses a token whose algorithm is not the key's.
+    claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=settings["audience"],
                         issuer=settings["issuer"], leeway=CLOCK_SKEW_S,
                         options={"require": ["exp", "iat", "iss", "aud"]})
     email = claims.get(settings["email_claim"])
     if not isinstance(email, str) or "@" not in email:
         raise jwt.InvalidTokenError(f"the token has no {settings['email_claim']} claim")
+    if claims.get("email_verified") is False:  # an address the person typed in, at an issuer that says so
+        raise jwt.InvalidTokenError("the token's email is not verified")
     holds_s = min(float(claims["exp"]) - time.time(), float(settings["cache_s"]))
     with _lock:
         if len(_checked) >= CHECKED_TOKENS_KEPT:

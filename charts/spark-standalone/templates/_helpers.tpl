@@ -219,6 +219,12 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if and .Values.mlflow.auth.enabled (eq .Values.mlflow.auth.mode "sso") (or (not .Values.mlflow.auth.sso.issuer) (not .Values.mlflow.auth.sso.audience)) }}
 {{- fail "mlflow.auth.mode=sso needs mlflow.auth.sso.issuer (e.g. https://<team>.cloudflareaccess.com) and mlflow.auth.sso.audience (the application's AUD tag or OIDC client id)" }}
 {{- end }}
+{{- if and .Values.mlflow.auth.enabled (eq .Values.mlflow.auth.mode "sso") (not (contains "@" .Values.mlflow.auth.adminUsername)) }}
+{{- fail "mlflow.auth.mode=sso signs people in by email: set mlflow.auth.adminUsername to the admin's email" }}
+{{- end }}
+{{- if and .Values.mlops.enabled .Values.mlflow.auth.enabled (eq .Values.mlflow.auth.mode "sso") }}
+{{- fail "the MLOps API logs in to MLflow with a password, which mlflow.auth.mode=sso does not take: use mode basic with mlops.enabled" }}
+{{- end }}
 {{- if and .Values.mlflow.metrics.serviceMonitor.enabled (not .Values.mlflow.metrics.enabled) }}
 {{- fail "mlflow.metrics.serviceMonitor.enabled=true needs mlflow.metrics.enabled=true (the server must expose /metrics)" }}
 {{- end }}

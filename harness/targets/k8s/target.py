@@ -33,7 +33,7 @@ from harness.targets.base import Target
 from harness.targets.k8s.cluster import Cluster, PodRef
 from harness.targets.k8s.portforward import PortForward
 from harness.targets.k8s.spark_site import K8sMlops, K8sSparkSite
-from harness.targets.needs import Capabilities, gpu_capability
+from harness.targets.needs import Capabilities
 from harness.waits import API_CALL_S, FORWARD_POD_WAIT_S, HELM_INSTALL_S
 
 RELEASE = "spec"
@@ -155,10 +155,18 @@ class K8sTarget(Target, RunsMlopsApi):
         return base64.b64decode(data[key]).decode()
 
     def declare_capabilities(self) -> Capabilities:
-        gpus = None if self.gpu_nodes() else f"no node of the cluster offers {GPU_RESOURCE}"
-        gpu_met, gpu_lacking = gpu_capability(self.config.gpu, gpus)
-        met = {"k8s", *gpu_met, *(("mlops-api",) if self.config.mlops_image else ())}
-        return Capabilities(frozenset(met), {"mlops-api": MLOPS_IMAGE_MISSING, **gpu_lacking})
+        met = {"k8s", *(("mlops-api",) if self.config.mlops_image else ())}
+        return Capabilities(frozenset(met), {"mlops-api": MLOPS_IMAGE_MISSING}, {"gpu": self._gpu_unmet})
+
+    def _gpu_unmet(self) -> str | None:
+        """Why the GPU rows cannot run on this cluster (listing its nodes, which a namespace-bound user may not),
+        or None."""
+        try:
+            nodes = self.gpu_nodes()
+        except ApiException as refused:
+            return (f"needs a GPU node, and this cluster's nodes cannot be listed ({refused.status} {refused.reason}): "
+                    "the GPU rows need `list` on nodes")
+        return None if nodes else f"needs a GPU: no node of the cluster offers {GPU_RESOURCE}"
 
     def gpu_nodes(self) -> list[str]:
         nodes = self.core.list_node(_request_timeout=API_CALL_S).items
