@@ -36,7 +36,7 @@ CLOCK_SKEW_S = 30
 log = logging.getLogger("mlflow_sso")
 # Tokens already checked, for as long as their answer holds: until they expire, and no longer than the keys are
 # kept (a key the issuer stops publishing stops working as fast for tokens seen before as for new ones). A
-# browser's every request carries the same token: checked once, not per request.
+# browser's every request carries the same token, which is checked once, not per request.
 _checked: dict[str, tuple[str, float]] = {}  # token -> (email, monotonic time the answer holds until)
 _known: set[str] = set()  # users known to exist in MLflow's user store
 _lock = threading.Lock()
@@ -91,16 +91,16 @@ def _refused(reason: str) -> Response:
                     headers={"WWW-Authenticate": 'Bearer realm="mlflow", error="invalid_token"'})
 
 
-def identity(token: str) -> str:
+def identity(jwt_text: str) -> str:
     """The email the token vouches for; jwt.PyJWTError when it is not a valid token of the issuer for the
     audience."""
-    checked = _checked.get(token)
+    checked = _checked.get(jwt_text)
     if checked is not None and checked[1] > time.monotonic():
         return checked[0]
     settings = _settings()
-    key = _keys().get_signing_key_from_jwt(token)
+    key = _keys().get_signing_key_from_jwt(jwt_text)
     # The PyJWK itself, not its key: PyJWT then refuses a token whose algorithm is not the key's.
-    claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=settings["audience"],
+    claims = jwt.decode(jwt_text, key, algorithms=ALGORITHMS, audience=settings["audience"],
                         issuer=settings["issuer"], leeway=CLOCK_SKEW_S,
                         options={"require": ["exp", "iat", "iss", "aud"]})
     email = claims.get(settings["email_claim"])
@@ -112,7 +112,7 @@ def identity(token: str) -> str:
     with _lock:
         if len(_checked) >= CHECKED_TOKENS_KEPT:
             _checked.clear()
-        _checked[token] = (email.lower(), time.monotonic() + holds_s)
+        _checked[jwt_text] = (email.lower(), time.monotonic() + holds_s)
     return email.lower()
 
 
@@ -134,11 +134,11 @@ def _known_user(email: str) -> None:
 
 
 def authenticate_request_sso() -> Authorization | Response:
-    token = _token()
-    if token is None:
+    presented = _token()
+    if presented is None:
         return _refused(f"no token ({TOKEN_HEADER} or Authorization: Bearer)")
     try:
-        email = identity(token)
+        email = identity(presented)
     except jwt.PyJWTError as problem:
         return _refused(f"{type(problem).__name__}: {problem}")
     _known_user(email)
