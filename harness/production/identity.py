@@ -69,8 +69,8 @@ class IdentityProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: Any) -> None:  # quiet: the fetch count is what the suite reads
-                pass
+            def log_message(self, *args: Any) -> None:
+                """No access log: what the suite reads of the requests is the count of key fetches."""
 
         self._server = ThreadingHTTPServer((LOOPBACK, claim_port(None, "the identity provider")), Handler)
         threading.Thread(target=self._server.serve_forever, name="identity-provider", daemon=True).start()
