@@ -4,6 +4,7 @@ job store on a real PostgreSQL (migrations under a lock, claims bounded across r
 
 import base64
 import threading
+from datetime import datetime
 
 import pytest
 from fastapi.exceptions import RequestValidationError
@@ -142,7 +143,11 @@ def test_claims_are_bounded_over_replicas_and_taken_in_order_and_orphans_found(d
         first, second = store.claim_next("replica-a", 2), store.claim_next("replica-b", 2)
         assert [first["job_id"], second["job_id"]] == ids[:2] and store.claim_next("replica-a", 2) is None
         store.set_state(ids[0], "completed", "done")
-        assert store.claim_next("replica-b", 2)["job_id"] == ids[2]
+        third = store.claim_next("replica-b", 2)
+        assert third["job_id"] == ids[2]
+        first_ended = datetime.fromisoformat(store.get(ids[0])["history"][-1]["at"])
+        assert first["started_at"] < second["started_at"] < first_ended < third["started_at"], \
+            "slots are stamped in the order they were granted, a freed one after the end that freed it"
         store.release("replica-a")  # replica-a stops: its job is an orphan at once, replica-b's is not
         assert [job["job_id"] for job in store.orphans(10)] == []  # replica-a's only job had ended
         store.release("replica-b")

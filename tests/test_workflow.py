@@ -29,23 +29,26 @@ def test_sample_rows_have_the_seed_features_and_are_the_same_every_time():
     assert rows == sample_rows() and '"dataframe_split"' in dataframe_split(rows)
 
 
-def _job(*changes: tuple[str, str, int]) -> Job:
+def _job(*changes: tuple[str, str, int], granted: int | None = None) -> Job:
     history = [StateChange(status, reason, T0 + timedelta(seconds=at)) for status, reason, at in changes]
-    return Job("j", history[-1].status, history[-1].reason, None, None, None, "", None, history, "")
+    return Job("j", history[-1].status, history[-1].reason, None, None, None, "", None, history, "",
+               None if granted is None else T0 + timedelta(seconds=granted))
 
 
-def _slot(start: int, end: int) -> Job:
-    return _job(("queued", "waiting for a free job slot", 0), ("queued", "building", start),
-                ("running", "on Spark", start + 1), ("completed", "done", end))
+def _slot(start: int, end: int, recorded: int = 0) -> Job:
+    return _job(("queued", "waiting for a free job slot", 0), ("queued", "building", start + recorded),
+                ("running", "on Spark", start + recorded + 1), ("completed", "done", end), granted=start)
 
 
 def test_statuses_are_each_status_once_in_order():
     assert _slot(0, 5).statuses() == ["queued", "running", "completed"]
 
 
-def test_a_job_holds_its_slot_from_its_first_state_after_the_wait_until_it_ends():
-    assert _slot(3, 9).slot_held() == (T0 + timedelta(seconds=3), T0 + timedelta(seconds=9))
-    assert _job(("queued", "waiting for a free job slot", 0), ("running", "x", 2)).slot_held()[1] is None
+def test_a_job_holds_its_slot_from_the_services_grant_until_it_ends():
+    assert _slot(3, 9, recorded=2).slot_held() == (T0 + timedelta(seconds=3), T0 + timedelta(seconds=9))
+    assert _job(("queued", "waiting for a free job slot", 0), ("running", "x", 2), granted=1).slot_held()[1] is None
+    with pytest.raises(ValueError, match="never granted a job slot"):
+        _job(("queued", "waiting for a free job slot", 0), ("killed", "cancelled", 1)).slot_held()
 
 
 def test_the_overlap_counts_slots_held_at_the_same_moment():
@@ -61,6 +64,8 @@ def test_jobs_past_the_limit_take_their_slot_in_upload_order_after_an_earlier_jo
     assert len(took_early) == 1 and "did not wait for an earlier job to end" in took_early[0]
     overtook = slot_order_problems([_slot(0, 10), _slot(1, 5), _slot(7, 12), _slot(6, 14)], limit=2)
     assert any("before an earlier upload" in problem for problem in overtook)
+    assert slot_order_problems([_slot(0, 10), _slot(1, 5), _slot(5, 12, recorded=3), _slot(6, 14)], limit=2) == [], \
+        "the grants rank the queue, not the order the jobs' threads recorded their next state"
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))

@@ -50,13 +50,15 @@ class Job:
     model_version: str | None
     history: list[StateChange]
     logs: str
+    slot_granted_at: datetime | None = None  # when the service's claim gave it a job slot
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Job":
+        granted = body["slot_granted_at"]
         return cls(body["job_id"], body["status"], body["reason"], body["run_id"], body["experiment_id"],
                    body["spark_app_id"], body["model_name"], body["model_version"],
                    [StateChange(c["status"], c["reason"], datetime.fromisoformat(c["at"])) for c in body["history"]],
-                   body["logs"])
+                   body["logs"], datetime.fromisoformat(granted) if granted else None)
 
     @property
     def ended(self) -> bool:
@@ -71,9 +73,10 @@ class Job:
         return seen
 
     def slot_held(self) -> tuple[datetime, datetime | None]:
-        """When the job took a job slot (its first state after waiting for one) and when it gave it back."""
-        taken = next(change.at for change in self.history if change.reason != SLOT_WAIT)
-        return taken, self.history[-1].at if self.ended else None
+        """When the service granted the job a slot and when the job gave it back (its end)."""
+        if self.slot_granted_at is None:
+            raise ValueError(f"job {self.job_id} was never granted a job slot: {self.history}")
+        return self.slot_granted_at, self.history[-1].at if self.ended else None
 
 
 def overlap_of_slots(jobs: list[Job]) -> int:
@@ -90,9 +93,9 @@ def overlap_of_slots(jobs: list[Job]) -> int:
 
 
 def slot_order_problems(jobs: list[Job], limit: int) -> list[str]:
-    """Why `jobs` (in upload order) did not take their slots in that order, those past `limit` only after an
-    earlier job ended (empty when they did). Jobs that find a free slot at once record it in whichever order
-    their threads run (ms apart), so only the jobs past the limit are ranked."""
+    """Why `jobs` (in upload order) were not granted their slots in that order, those past `limit` only after an
+    earlier job ended (empty when they were). Only the jobs past the limit are ranked: the order among those that
+    found a free slot at once says nothing about the queue."""
     taken = [job.slot_held()[0] for job in jobs]
     problems = []
     for index, job in enumerate(jobs[limit:], start=limit):

@@ -140,6 +140,7 @@ class JobStatus(BaseModel):
     spark_app_id: str | None
     model_version: str | None
     submitted_at: datetime
+    slot_granted_at: datetime | None
     ended_at: datetime | None
     history: list[StateChange]
     logs: str
@@ -152,5 +153,6 @@ class JobStatus(BaseModel):
                    requirements=list(record["requirements"]), timeout=record["timeout_s"],
                    run_id=record["run_id"], experiment_id=record["experiment_id"], spark_app_id=record["app_id"],
                    model_version=record["model_version"], submitted_at=record["submitted_at"],
-                   ended_at=record["ended_at"], history=[StateChange(**change) for change in record["history"]],
+                   slot_granted_at=record["started_at"], ended_at=record["ended_at"],
+                   history=[StateChange(**change) for change in record["history"]],
                    logs=record["logs"])

@@ -151,10 +151,12 @@ class JobStore:
                 "AND claimed_by IS NOT NULL")).scalar_one()
             if claimed >= limit:
                 return None
+            # Stamped after the lock, on the clock the job's history uses: claims are ordered as granted, and a
+            # slot freed by an ending job is never granted before that end (now() is the transaction's start).
             row = connection.execute(text(
-                "UPDATE training_jobs SET claimed_by = :me, heartbeat_at = now(), started_at = now() "
+                "UPDATE training_jobs SET claimed_by = :me, heartbeat_at = now(), started_at = :granted "
                 "WHERE job_id = (SELECT job_id FROM training_jobs WHERE status = 'queued' AND claimed_by IS NULL "
-                "ORDER BY seq LIMIT 1) RETURNING *"), {"me": instance}).first()
+                "ORDER BY seq LIMIT 1) RETURNING *"), {"me": instance, "granted": now()}).first()
         return dict(row._mapping) if row else None
 
     def adopt(self, job_id: str, instance: str, stale_s: float) -> bool:
