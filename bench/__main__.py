@@ -26,6 +26,7 @@ from harness.names import unique_name
 from harness.production.clients import percentile, rest_logger, start_clients
 from harness.production.identity import IdentityProvider
 from harness.production.sso import SsoDeployment, sso_values
+from harness.production.stack import ProductionStack
 from harness.spark import training
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
@@ -151,22 +152,33 @@ def mlops_api(target: LocalTarget) -> None:
 def production_deployment(target: LocalTarget) -> None:
     """Seed 003's figures: throughput of one server and of two behind the balancer, failover gap."""
     stack, elapsed = timed(target.production_deployment)
-    console.print(f"production deployment (2 replicas, balancer with TLS, own stores) healthy in {elapsed:.1f}s")
+    console.print(f"production deployment (2 replicas, HTTPS end to end, own stores) healthy in {elapsed:.1f}s")
     admin = stack.client()
     experiment = admin.create_experiment(unique_name("bench"))
-    one_server = stack.replica("replica-1").server.url
-    table = Table(title="log-metric throughput (fixed 400 requests per row)")
-    for column in ("through", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
-        table.add_column(column)
-    for label, make_api in (("one server (HTTP)", lambda: MlflowApi(one_server, auth=stack.admin)),
-                            ("balancer, 2 replicas (HTTPS)", stack.client)):
-        for count in (1, 8):
-            clients = start_clients(admin, experiment, count, rest_logger(make_api), steps_each=400 // count)
-            clients.join()
-            summary = clients.summary()
-            table.add_row(label, str(count), f"{summary.per_second:.0f}", f"{summary.p50_ms:.1f}",
-                          f"{summary.p95_ms:.1f}", str(summary.failed))
-    console.print(table)
+    one_server = stack.replica_url("replica-1")
+    edge_only = ProductionStack(target.workdir, "production-edge-tls", end_to_end_tls=False)
+    try:
+        edge_only.start()
+        edge_admin = edge_only.client()
+        table = Table(title="log-metric throughput (fixed 400 requests per row)")
+        for column in ("through", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
+            table.add_column(column)
+        for label, through_admin, make_api in (
+                ("one replica (HTTPS)", admin,
+                 lambda: MlflowApi(one_server, auth=stack.admin, verify=str(stack.ca_path))),
+                ("balancer, TLS at the edge only", edge_admin, edge_only.client),
+                ("balancer, TLS end to end", admin, stack.client)):
+            through_experiment = through_admin.create_experiment(unique_name("bench"))
+            for count in (1, 8):
+                clients = start_clients(through_admin, through_experiment, count, rest_logger(make_api),
+                                        steps_each=400 // count)
+                clients.join()
+                summary = clients.summary()
+                table.add_row(label, str(count), f"{summary.per_second:.0f}", f"{summary.p50_ms:.1f}",
+                              f"{summary.p95_ms:.1f}", str(summary.failed))
+        console.print(table)
+    finally:
+        edge_only.stop()
     clients = start_clients(admin, experiment, 4, rest_logger(stack.client))
     clients.wait_acknowledged(20, timeout=30)
     killed_at = stack.kill_replica("replica-1")

@@ -7,8 +7,8 @@ Feature: Single sign-on: MLflow lets in whom the identity-aware proxy signed in,
   each person. Here an identity provider of the run's own stands in for Cloudflare Access (a discovery
   document, its keys served over HTTP, tokens it signs); requests carry the token in Cloudflare Access's
   Cf-Access-Jwt-Assertion header unless a scenario says it comes as an OIDC proxy's (oauth2-proxy's)
-  `Authorization: Bearer`. TLS between the proxy and the replicas is not part of this feature: the other
-  production features run basic auth behind the balancer's TLS, and say so.
+  `Authorization: Bearer`. TLS between the proxy and the replicas is not part of this feature: the production
+  deployment of the other production features runs basic auth with HTTPS end to end (mlflow_security.feature).
 
   Background:
     Given the chart's MLflow runs in single sign-on mode behind the run's identity provider

@@ -123,7 +123,10 @@ class ProductionState(Handoffs):
 
     # bad input, TLS and users
     run_before: Run  # 'Given a run holding the param ...'
-    outcome: requests.Response | requests.RequestException  # a When where a client calls the Ingress
+    outcome: requests.Response | requests.RequestException  # a When where a client calls the Ingress or a replica
+    sessions_before: int  # 'When <replica> is restarted with a certificate from a CA the deployment does not trust'
+    store_connections_before: int  # 'When the admin logs an artifact through the Ingress'
+    artifact_key: str  # the same step: where the artifact is in the bucket
     users: dict[str, tuple[str, str]]  # 'Given the users <a> and <b> created by the admin'
     user_experiment_id: str  # 'When <user> creates an experiment through the Ingress'
     run_user: str  # 'When <user> creates a run that names <name> as its user'

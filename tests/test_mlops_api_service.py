@@ -81,8 +81,8 @@ def _env(**changes) -> dict[str, str]:
 
 def test_settings_come_from_the_environment_with_the_charts_defaults():
     settings = Settings.from_env(_env())
-    assert (settings.mlflow_url, settings.port, settings.max_running_jobs, settings.auth) == (
-        "http://mlflow:5000", 8000, 2, False)
+    assert (settings.mlflow_url, settings.port, settings.max_running_jobs, settings.auth, settings.mlflow_ca) == (
+        "http://mlflow:5000", 8000, 2, False, None)
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -90,6 +90,7 @@ def test_settings_come_from_the_environment_with_the_charts_defaults():
     ({"MLOPS_MAX_SCRIPT_BYTES": "1.048576e+06"}, "MLOPS_MAX_SCRIPT_BYTES='1.048576e+06' is not a whole number"),
     ({"MLOPS_AUTH": "yes"}, "neither true nor false"),
     ({"MLOPS_AUTH": "true"}, "needs MLOPS_SECRET_KEY"),
+    ({"MLFLOW_TRACKING_SERVER_CERT_PATH": "/nowhere/ca.crt"}, "MLFLOW_TRACKING_SERVER_CERT_PATH=/nowhere/ca.crt is not a file"),
 ])
 def test_a_missing_or_malformed_setting_is_named(changes, words):
     with pytest.raises(SettingsError, match=words.replace("(", r"\(").replace("+", r"\+")):

@@ -13,10 +13,10 @@ from cryptography import x509
 from harness import timings
 from harness.errors import ToolMissing
 from harness.mlflow.bad_requests import BAD_REQUESTS
-from harness.production.balancer import Upstream, render_config
-from harness.production.certificates import issue, unrelated_ca
+from harness.production.balancer import ReplicaTls, Tls, Upstream, render_config
+from harness.production.certificates import CertificateAuthority
 from harness.production.clients import ClientRecord, MetricClients, missing_steps, percentile
-from harness.production.stack import body_size_bytes
+from harness.production.stack import body_size_bytes, replica_tls_of
 from harness.production.users import files_holding
 from harness.system import tools
 
@@ -25,17 +25,40 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_balancer_checks_each_replica_and_refuses_large_bodies(tmp_path):
     config = render_config([Upstream("replica-1", 5001), Upstream("replica-2", 5002)], 9000, 8443, 9443,
-                           tmp_path / "admin.sock", tmp_path / "server.pem", 8 * 1024**2)
-    assert "server replica-1 127.0.0.1:5001 check" in config
-    assert "server replica-2 127.0.0.1:5002 check" in config
+                           tmp_path / "admin.sock", Tls(tmp_path / "server.pem"), None, 8 * 1024**2)
+    assert "server replica-1 127.0.0.1:5001 check\n" in config
+    assert "server replica-2 127.0.0.1:5002 check\n" in config
     assert f"bind 127.0.0.1:8443 ssl crt {tmp_path / 'server.pem'}" in config
+    assert "bind 127.0.0.1:9443\n" in config
     assert "deny_status 413 if { req.hdr_val(content-length) gt 8388608 }" in config
     assert "http-check send meth GET uri /health hdr Host localhost" in config
     assert "server store 127.0.0.1:9000" in config
 
 
+def test_with_tls_end_to_end_the_balancer_verifies_each_replica_and_serves_the_store_over_tls(tmp_path):
+    replicas = ReplicaTls(tmp_path / "ca.pem", "mlflow.spec.svc")
+    config = render_config([Upstream("replica-1", 5001)], 9000, 8443, 9443, tmp_path / "admin.sock",
+                           Tls(tmp_path / "edge.pem", tmp_path / "store.pem"), replicas, None)
+    assert (f"server replica-1 127.0.0.1:5001 check ssl verify required ca-file {tmp_path / 'ca.pem'} "
+            "verifyhost mlflow.spec.svc sni str(mlflow.spec.svc)") in config
+    assert f"bind 127.0.0.1:9443 ssl crt {tmp_path / 'store.pem'}" in config
+
+
+def test_the_balancer_does_what_the_ingress_annotations_ask_of_the_replicas(tmp_path):
+    annotations = {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+                   "nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
+                   "nginx.ingress.kubernetes.io/proxy-ssl-secret": "spec/replica-certs",
+                   "nginx.ingress.kubernetes.io/proxy-ssl-name": "spec-mlflow.spec.svc"}
+    replica_tls = replica_tls_of(annotations, {"replica-certs": {"ca.crt": b"PEM"}}, tmp_path)
+    assert replica_tls is not None and replica_tls.name == "spec-mlflow.spec.svc"
+    assert replica_tls.ca_file.read_bytes() == b"PEM"
+    assert replica_tls_of({}, {}, tmp_path) is None
+    with pytest.raises(AssertionError, match="without verifying"):
+        replica_tls_of({**annotations, "nginx.ingress.kubernetes.io/proxy-ssl-verify": "off"}, {}, tmp_path)
+
+
 def test_balancer_without_tls_or_limit_binds_plain_http(tmp_path):
-    config = render_config([Upstream("replica-1", 5001)], 9000, 8080, 9443, tmp_path / "admin.sock", None, None)
+    config = render_config([Upstream("replica-1", 5001)], 9000, 8080, 9443, tmp_path / "admin.sock", None, None, None)
     assert "bind 127.0.0.1:8080\n" in config
     assert "413" not in config and "X-Forwarded-Proto http" in config
 
@@ -102,17 +125,21 @@ def test_a_step_acknowledged_but_not_stored_is_reported():
 
 
 def test_the_server_certificate_verifies_against_its_ca_only(tmp_path):
-    certificates = issue(tmp_path, ["mlflow.spec.test", "localhost", "127.0.0.1"])
-    server = x509.load_pem_x509_certificate(certificates.server_pem_path.read_bytes())
+    authority = CertificateAuthority()
+    issued = authority.issue(["mlflow.spec.test", "localhost", "127.0.0.1"])
+    server = x509.load_pem_x509_certificate(issued.certificate)
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["mlflow.spec.test", "localhost"]
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
-    trusting = ssl.create_default_context(cafile=str(certificates.ca_path))
+    trusting = ssl.create_default_context(cafile=str(authority.write(tmp_path / "ca.pem")))
     assert trusting.get_ca_certs()[0]["subject"][1][0][1] == "spec test CA"
-    server.verify_directly_issued_by(x509.load_pem_x509_certificate(certificates.ca_path.read_bytes()))
-    other = x509.load_pem_x509_certificate(unrelated_ca(tmp_path).read_bytes())
+    server.verify_directly_issued_by(x509.load_pem_x509_certificate(issued.ca))
+    assert set(issued.secret()) == {"tls.crt", "tls.key", "ca.crt"}
+    other = x509.load_pem_x509_certificate(CertificateAuthority("an unrelated CA").pem)
     with pytest.raises(ValueError):
         server.verify_directly_issued_by(other)
+    pem = issued.write_pem(tmp_path / "server.pem")
+    assert pem.read_bytes() == issued.certificate + issued.key and pem.stat().st_mode & 0o077 == 0
 
 
 def test_files_holding_a_secret(tmp_path):

@@ -9,6 +9,8 @@ from harness.production.users import create_users, files_holding
 from support.reporting import allure_results_dir, attach_text, skip_with_reason
 from support.scenario import world
 
+TLS_ARTIFACT = ("tls/encrypted-on-the-way.txt", b"bytes that went to the store over TLS")
+
 
 @given('a run holding the param "{key}" = "{value}"')
 def step_run_with_param(context, key, value):
@@ -120,6 +122,74 @@ def step_verification_failed(context):
     outcome = world(context).production.outcome
     assert isinstance(outcome, requests.exceptions.SSLError), f"got {outcome!r}"
     assert "CERTIFICATE_VERIFY_FAILED" in str(outcome), str(outcome)
+
+
+@when("a client calls {name} directly with plain HTTP")
+def step_plain_http_to_replica(context, name):
+    url = world(context).production.deployment.replica_url(name).replace("https://", "http://") + "/health"
+    world(context).production.outcome = _outcome(lambda: requests.get(url, timeout=10))
+
+
+@then("{name} answers its health check over HTTPS verified with the deployment's CA")
+def step_replica_https(context, name):
+    deployment = world(context).production.deployment
+    answer = requests.get(deployment.replica_url(name) + "/health", timeout=10, verify=str(deployment.ca_path))
+    assert deployment.replica_url(name).startswith("https://") and answer.text.strip() == "OK", answer.text
+
+
+@when("{name} is restarted with a certificate from a CA the deployment does not trust")
+def step_impostor_certificate(context, name):
+    state = world(context).production
+    state.deployment.serve_certificate_of_another_ca(name)
+    state.sessions_before = state.deployment.balancer_state(name).sessions_total
+
+
+@then("{name} answers its probe, but the balancer marks it down for its TLS handshake")
+def step_down_for_tls(context, name):
+    deployment = world(context).production.deployment
+    assert deployment.replica(name).server.healthy(), f"{name} does not answer its probe"
+    attach_text("balancer's view", repr(deployment.wait_down_for_tls(name)))
+
+
+@then("{count:d} requests through the Ingress are all answered, none by {name}")
+def step_none_by(context, count, name):
+    state = world(context).production
+    answers = [AnsweredCalls(state.deployment.client()).search_experiments() for _ in range(count)]
+    assert [answer.status for answer in answers] == [200] * count, [answer.status for answer in answers]
+    after = state.deployment.balancer_state(name).sessions_total
+    assert after == state.sessions_before, f"{name} took {after - state.sessions_before} of them"
+
+
+@when("the admin logs an artifact through the Ingress")
+def step_artifact_through_ingress(context):
+    current, state = world(context), world(context).production
+    state.store_connections_before = state.deployment.store_connections()
+    run = current.run = current.api.create_run(current.experiment_id, "artifact-over-tls")
+    answer = AnsweredCalls(current.api).upload_artifact(run, *TLS_ARTIFACT)
+    assert answer.status == 200, f"the upload got {answer.status}: {answer.body[:300]}"
+    state.artifact_key = f"{run.experiment_id}/{run.run_id}/artifacts/{TLS_ARTIFACT[0]}"
+
+
+@then("the artifact's bytes are in the store, read from the store itself")
+def step_artifact_in_store(context):
+    state = world(context).production
+    stored = state.deployment.stored_object(state.artifact_key)
+    assert stored == TLS_ARTIFACT[1], f"the store holds {stored[:80]!r}"
+
+
+@then("the servers reached the store at its HTTPS endpoint, which took connections for the upload")
+def step_store_over_https(context):
+    state = world(context).production
+    endpoints = {replica.name: replica.server.env["MLFLOW_S3_ENDPOINT_URL"] for replica in state.deployment.replicas}
+    assert set(endpoints.values()) == {state.deployment.store_endpoint}, endpoints
+    assert state.deployment.store_endpoint.startswith("https://"), state.deployment.store_endpoint
+    assert state.deployment.store_connections() > state.store_connections_before, "no connection reached the store"
+
+
+@when("a client calls the store's endpoint with plain HTTP")
+def step_plain_http_to_store(context):
+    url = world(context).production.deployment.store_endpoint.replace("https://", "http://")
+    world(context).production.outcome = _outcome(lambda: requests.get(url, timeout=10))
 
 
 @given('the users "{first}" and "{second}" created by the admin')

@@ -53,7 +53,7 @@ def step_clients_loop(context, count):
 def step_client_to_replica(context):
     deployment = world(context).production.deployment
     scope = contextlib.ExitStack()  # the login stays in the environment until the scenario ends
-    scope.enter_context(mlflow_client_env(deployment.admin))
+    scope.enter_context(mlflow_client_env(deployment.admin, deployment.ca_path))
     context.add_cleanup(scope.close)
     logger = mlflow_client_logger(deployment.replica("replica-1").server.url)
     _start_clients(context, 1, logger).wait_acknowledged(5, timeout=30)

@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.chart.render import Rendered
+from harness.chart.render import Rendered, secret_files
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
 from harness.waits import CONTAINER_RUN_S
 
 # Volumes of the chart's pods that become folders of the run here.
-CONTAINER_PATHS = ("/etc/mlflow-auth", "/opt/mlflow-sso", "/tmp")
+CONTAINER_PATHS = ("/etc/mlflow-auth", "/etc/mlflow-tls", "/etc/s3-ca", "/opt/mlflow-sso", "/tmp")
 # What the chart's PostgreSQL image has on its PATH, which its shell scripts call by name.
 POSTGRES_PROGRAMS = ("pg_dump", "pg_restore", "psql", "pg_isready")
 
@@ -79,6 +79,20 @@ def mount_config_maps(rendered: Rendered, pod: dict[str, Any], container: dict[s
             target.mkdir(parents=True, exist_ok=True)
             for key, text in config_map.get("data", {}).items():
                 (target / key).write_text(text)
+
+
+def mount_secrets(pod: dict[str, Any], container: dict[str, Any], env: dict[str, str], folder: Path,
+                  secrets: dict[str, dict[str, bytes]]) -> None:
+    """The container's Secret volumes as files of the run, from `secrets` (name -> key -> bytes: what the
+    cluster would hold, e.g. what cert-manager issued); private to the run's user, as a Secret's files are."""
+    for path, (name, key) in secret_files(pod, container).items():
+        if name not in secrets or key not in secrets[name]:
+            raise ServiceFailed(f"the chart mounts key {key} of the Secret {name} at {path}, which the local "
+                                "target was not given", "pass it in the secret_data of pod_from_chart")
+        target = Path(fill(path, env, folder))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(secrets[name][key])
+        target.chmod(0o600)
 
 
 def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> str:

@@ -255,6 +255,20 @@ def parse_overrides(text: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def secret_files(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The files `container` sees from the pod's Secret volumes that name their items: container path ->
+    (Secret, key), as the kubelet mounts them. (A volume without items mounts whatever keys the live Secret has.)"""
+    volumes = {volume["name"]: volume["secret"] for volume in pod.get("volumes", []) if "secret" in volume}
+    files = {}
+    for mount in container.get("volumeMounts", []):
+        secret = volumes.get(mount["name"])
+        if secret is None:
+            continue
+        for item in secret.get("items", []):
+            files[f"{mount['mountPath'].rstrip('/')}/{item['path']}"] = (secret["secretName"], item["key"])
+    return files
+
+
 def containers_of(rendered: Rendered, component_prefix: str) -> list[dict[str, Any]]:
     return [container for doc in rendered.docs if doc["kind"] in POD_OWNERS
             and doc["metadata"]["labels"]["app.kubernetes.io/component"].startswith(component_prefix)

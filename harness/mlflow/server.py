@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import ssl
 import sys
 import threading
 from pathlib import Path
 from typing import Sequence
 
 import psutil
-import requests
 
 from harness.system.ports import LOOPBACK
 from harness.system.process import ManagedProcess
 from harness.waits import MLFLOW_START_S
-
 
 
 class MlflowServer:
@@ -24,6 +24,7 @@ class MlflowServer:
         self.server_args = list(server_args)
         self.port = port
         self.log_path = workdir / "logs" / f"{name}.log"
+        self.env = dict(env)  # the pod's environment, as the chart renders it with local values
         self._env = {**os.environ, **env}
         self._process: ManagedProcess | None = None
         self._lock = threading.Lock()
@@ -35,8 +36,13 @@ class MlflowServer:
         return given[-1].rstrip("/") if given else ""
 
     @property
+    def serves_tls(self) -> bool:
+        """It serves HTTPS itself: the chart gave uvicorn a certificate (mlflow.tls)."""
+        return any(arg.startswith("--uvicorn-opts") and "--ssl-certfile" in arg for arg in self.server_args)
+
+    @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}{self.static_prefix}"
+        return f"{'https' if self.serves_tls else 'http'}://{LOOPBACK}:{self.port}{self.static_prefix}"
 
     @property
     def argv(self) -> list[str]:
@@ -66,8 +72,21 @@ class MlflowServer:
         return [" ".join(proc.cmdline()) for proc in [root, *root.children(recursive=True)]]
 
     def healthy(self) -> bool:
-        response = requests.get(f"{self.url}/health", timeout=2)
-        return response.status_code == 200 and response.text.strip() == "OK"
+        """What the chart's probe asks; over HTTPS without checking the certificate, as the kubelet's probes do
+        (whether the certificate is one to trust is the balancer's and the clients' question)."""
+        if self.serves_tls:
+            unverified = ssl.create_default_context()
+            unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(LOOPBACK, self.port, timeout=2,
+                                                                                 context=unverified)
+        else:
+            connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=2)
+        try:
+            connection.request("GET", f"{self.static_prefix}/health")
+            response = connection.getresponse()
+            return response.status == 200 and response.read().decode().strip() == "OK"
+        finally:
+            connection.close()
 
     def running(self) -> bool:
         return self._process is not None and self._process.running()

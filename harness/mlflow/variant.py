@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import chart
-from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, mount_config_maps, run_container,
-                                           service_values, volume_folder)
+from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, mount_config_maps, mount_secrets,
+                                           run_container, service_values, volume_folder)
 from harness.system.ports import LOOPBACK, claim_port
 from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
@@ -46,6 +46,12 @@ class ChartPod:
     def replicas(self) -> int:
         return int(self.rendered.named("Deployment", "-mlflow")["spec"]["replicas"])
 
+    def mount_secrets(self, secrets: dict[str, dict[str, bytes]]) -> None:
+        """Write the Secrets the server container mounts (name -> key -> bytes) where it reads them: what
+        the kubelet does when a Secret changes; a server reads them when it starts."""
+        mount_secrets(self.rendered.pod_of("mlflow"), chart.mlflow_container(self.rendered), self.env, self.folder,
+                      secrets)
+
     def server(self, port: int | None = None, name: str | None = None) -> MlflowServer:
         port = port or claim_port(None, "an MLflow server")
         args = [fill(arg, self.env, self.folder)
@@ -59,8 +65,10 @@ def database_values(database: Database) -> dict[str, str]:
 
 
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                   workdir: Path, without: tuple[str, ...] = ()) -> ChartPod:
-    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment."""
+                   workdir: Path, without: tuple[str, ...] = (),
+                   secret_data: dict[str, dict[str, bytes]] | None = None) -> ChartPod:
+    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment,
+    and the files of the Secrets it mounts, from `secret_data` (name -> key -> bytes)."""
     admin_password = None
     if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
         admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
@@ -80,7 +88,10 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     env = {key: fill(value, env, folder) for key, value in env.items()}
     mount_config_maps(rendered, pod, server, env, folder)
     username = overrides.get("mlflow.auth.adminUsername", "admin")
-    return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
+    made = ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
+    if secret_data is not None:  # else the caller mounts them once it knows them (pod.mount_secrets)
+        made.mount_secrets(secret_data)
+    return made
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],

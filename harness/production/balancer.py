@@ -33,17 +33,42 @@ class Upstream:
 
 
 @dataclass(frozen=True)
+class ReplicaTls:
+    """How the Ingress re-encrypts to the replicas (ingress-nginx's backend-protocol HTTPS, proxy-ssl-verify,
+    proxy-ssl-secret, proxy-ssl-name): the CA their certificates must chain to, the name they must hold."""
+
+    ca_file: Path
+    name: str
+
+    def server_options(self) -> str:
+        return f"ssl verify required ca-file {self.ca_file} verifyhost {self.name} sni str({self.name})"
+
+
+@dataclass(frozen=True)
+class Tls:
+    """The certificates the balancer serves: the Ingress's, and the store's (its gate to S3 stands for a store
+    that serves HTTPS) when there is one."""
+
+    edge_pem: Path
+    store_pem: Path | None = None
+
+
+@dataclass(frozen=True)
 class ServerState:
     name: str
     status: str  # UP, DOWN, MAINT, DRAIN, "UP 1/2" while rising...
     sessions_total: int
     current_sessions: int
+    last_check: str  # e.g. "L7OK", "L6RSP" (a TLS handshake the balancer refused), "L4CON"
 
 
 def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3_gate_port: int,
-                  admin_socket: Path, tls_pem: Path | None, max_body_bytes: int | None) -> str:
+                  admin_socket: Path, tls: Tls | None, replica_tls: ReplicaTls | None,
+                  max_body_bytes: int | None) -> str:
     """haproxy.cfg: an HTTP(S) frontend balancing over the replicas with health checks, a TCP gate to S3."""
-    bind = f"bind {LOOPBACK}:{frontend_port}" + (f" ssl crt {tls_pem}" if tls_pem else "")
+    bind = f"bind {LOOPBACK}:{frontend_port}" + (f" ssl crt {tls.edge_pem}" if tls else "")
+    replica_options = f" {replica_tls.server_options()}" if replica_tls else ""
+    s3_bind = f"bind {LOOPBACK}:{s3_gate_port}" + (f" ssl crt {tls.store_pem}" if tls and tls.store_pem else "")
     limit = ([f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {max_body_bytes} }}"]
              if max_body_bytes else [])
     lines = [
@@ -57,7 +82,7 @@ def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3
         # A request that could not reach a replica (refused, reset before an answer) goes to another one.
         "  retries 3", "  option redispatch 1",
         f"frontend {MLFLOW_BACKEND}", "  mode http", f"  {bind}", *limit,
-        "  option forwardfor", f"  http-request set-header X-Forwarded-Proto {'https' if tls_pem else 'http'}",
+        "  option forwardfor", f"  http-request set-header X-Forwarded-Proto {'https' if tls else 'http'}",
         f"  default_backend {MLFLOW_BACKEND}",
         f"backend {MLFLOW_BACKEND}", "  mode http", "  balance roundrobin",
         "  retry-on conn-failure empty-response",
@@ -66,19 +91,19 @@ def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3
         "  http-check send meth GET uri /health hdr Host localhost",
         "  http-check expect string OK",
         f"  default-server inter {CHECK_INTERVAL_MS}ms fall {FALL} rise {RISE}",
-        *[f"  server {up.name} {LOOPBACK}:{up.port} check" for up in replicas],
-        f"frontend {S3_BACKEND}", "  mode tcp", f"  bind {LOOPBACK}:{s3_gate_port}", f"  default_backend {S3_BACKEND}",
+        *[f"  server {up.name} {LOOPBACK}:{up.port} check{replica_options}" for up in replicas],
+        f"frontend {S3_BACKEND}", "  mode tcp", f"  {s3_bind}", f"  default_backend {S3_BACKEND}",
         f"backend {S3_BACKEND}", "  mode tcp", f"  server {S3_SERVER} {LOOPBACK}:{s3_port}",
     ]
     return "\n".join(lines) + "\n"
 
 
 class Balancer:
-    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls_pem: Path | None) -> None:
+    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls: Tls | None) -> None:
         self.port = claim_port(None, "the balancer")
         self.s3_gate_port = claim_port(None, "the S3 gate")
-        self.tls = tls_pem is not None
-        self._replicas, self._s3_port, self._tls_pem = replicas, s3_port, tls_pem
+        self.tls = tls
+        self._replicas, self._s3_port = replicas, s3_port
         self.admin_socket = folder / "haproxy.sock"
         self.config_path = folder / "haproxy.cfg"
         self._process = ManagedProcess("haproxy", [tools.haproxy(), "-db", "-f", str(self.config_path)],
@@ -96,12 +121,12 @@ class Balancer:
 
     @property
     def s3_endpoint(self) -> str:
-        return f"http://{LOOPBACK}:{self.s3_gate_port}"
+        return f"{'https' if self.tls and self.tls.store_pem else 'http'}://{LOOPBACK}:{self.s3_gate_port}"
 
-    def start(self, max_body_bytes: int | None) -> None:
+    def start(self, max_body_bytes: int | None, replica_tls: ReplicaTls | None) -> None:
         """Write the config (its ports were known from the start, for the servers' settings) and run it."""
         self.config_path.write_text(render_config(self._replicas, self._s3_port, self.port, self.s3_gate_port,
-                                                  self.admin_socket, self._tls_pem, max_body_bytes))
+                                                  self.admin_socket, self.tls, replica_tls, max_body_bytes))
         self._process.start()
         self._process.wait_ready(lambda: all(s.status == "UP" for s in self.states(MLFLOW_BACKEND).values()),
                                  "the balancer to see every replica healthy", 60)
@@ -119,8 +144,14 @@ class Balancer:
 
     def states(self, backend: str = MLFLOW_BACKEND) -> dict[str, ServerState]:
         rows = csv.DictReader(io.StringIO(self.command("show stat").lstrip("# ")))
-        return {row["svname"]: ServerState(row["svname"], row["status"], int(row["stot"] or 0), int(row["scur"] or 0))
+        return {row["svname"]: ServerState(row["svname"], row["status"], int(row["stot"] or 0), int(row["scur"] or 0),
+                                           row["check_status"].lstrip("* "))
                 for row in rows if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def sessions_at(self, frontend: str) -> int:
+        """Connections `frontend` has taken since the balancer started."""
+        rows = csv.DictReader(io.StringIO(self.command("show stat").lstrip("# ")))
+        return next(int(row["stot"] or 0) for row in rows if row["pxname"] == frontend and row["svname"] == "FRONTEND")
 
     def wait_status(self, replica: str, status: str, timeout: float) -> None:
         wait_for(lambda: self.states()[replica].status == status, f"the balancer to mark {replica} {status}",

@@ -1,9 +1,11 @@
 """Seed 003's production deployment, run here: the chart rendered with production values (two replicas, basic
-auth, metrics, an Ingress with TLS and a body-size limit), each replica a real MLflow server started with the
-chart's arguments, HAProxy in front doing what the Service and the Ingress do on a cluster.
+auth, metrics, an Ingress with TLS and a body-size limit, HTTPS to the replicas and to the object store), each
+replica a real MLflow server started with the chart's arguments and serving TLS with the certificate of its
+Secret, HAProxy in front doing what the Service and the Ingress (re-encrypting, verifying) do on a cluster.
 
 It has a PostgreSQL and an S3 store of its own, so the faults scenarios inject here (a dead replica, the
-database gone, the store cut off) never touch the platform the other features share.
+database gone, the store cut off) never touch the platform the other features share. One CA of the run's own
+signs every certificate, as a cert-manager CA issuer would.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from harness.chart.storage import bucket_job_script, buckets_created
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.server import MlflowServer
 from harness.mlflow.variant import ChartPod, pod_from_chart
-from harness.production.balancer import Balancer, Upstream
-from harness.production.certificates import Certificates, issue, unrelated_ca
+from harness.production.balancer import S3_BACKEND, Balancer, ReplicaTls, ServerState, Tls, Upstream
+from harness.production.certificates import CertificateAuthority
 from harness.stores.postgres import PostgresService
 from harness.stores.s3 import S3Service
 from harness.system.ports import LOOPBACK, claim_port
@@ -29,6 +31,9 @@ from harness.system.waiting import wait_for
 from harness.waits import REPLICAS_READY_S
 
 INGRESS_HOST = "mlflow.spec.test"
+STORE_HOST = "minio.spec.test"
+REPLICA_TLS_SECRET = "mlflow-replica-tls"
+STORE_TLS_SECRET = "store-tls"
 PRODUCTION_VALUES = {
     "mlflow.replicas": "2",
     "mlflow.auth.enabled": "true",
@@ -37,8 +42,13 @@ PRODUCTION_VALUES = {
     "mlflow.ingress.host": INGRESS_HOST,
     "mlflow.ingress.tls.enabled": "true",
     "mlflow.ingress.maxBodySize": "8m",
+    "mlflow.tls.enabled": "true",
+    "mlflow.tls.existingSecret": REPLICA_TLS_SECRET,
+    "minio.tls.enabled": "true",
+    "minio.tls.existingSecret": STORE_TLS_SECRET,
 }
 BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
+NGINX = "nginx.ingress.kubernetes.io/"
 NGINX_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
@@ -50,6 +60,20 @@ def body_size_bytes(size: str) -> int:
     return int(found.group(1)) * NGINX_SIZE_UNITS[found.group(2)]
 
 
+def replica_tls_of(annotations: dict[str, str], secrets: dict[str, dict[str, bytes]], folder: Path) -> ReplicaTls | None:
+    """What the Ingress's annotations ask of the connection to the replicas, for the balancer: None when it
+    speaks plain HTTP to them; else the CA file (ca.crt of the Secret proxy-ssl-secret names) and the name their
+    certificate must hold (proxy-ssl-name)."""
+    if annotations.get(f"{NGINX}backend-protocol") != "HTTPS":
+        return None
+    if annotations.get(f"{NGINX}proxy-ssl-verify") != "on":
+        raise AssertionError(f"the Ingress re-encrypts to the replicas without verifying them: {annotations}")
+    secret = annotations[f"{NGINX}proxy-ssl-secret"].split("/", 1)[1]
+    ca_file = folder / f"{secret}-ca.crt"
+    ca_file.write_bytes(secrets[secret]["ca.crt"])
+    return ReplicaTls(ca_file, annotations[f"{NGINX}proxy-ssl-name"])
+
+
 @dataclass
 class Replica:
     name: str
@@ -57,16 +81,27 @@ class Replica:
 
 
 class ProductionStack:
-    def __init__(self, workdir: Path) -> None:
-        self.folder = workdir / "production"
+    def __init__(self, workdir: Path, name: str = "production", end_to_end_tls: bool = True) -> None:
+        """`end_to_end_tls` False: TLS at the Ingress only, plain HTTP to the replicas and the store (what the
+        chart does without mlflow.tls and minio.tls), for comparing what end-to-end TLS costs."""
+        self.folder = workdir / name
         self.folder.mkdir()
+        self.values = PRODUCTION_VALUES if end_to_end_tls else {
+            key: value for key, value in PRODUCTION_VALUES.items() if not key.startswith(("mlflow.tls.", "minio.tls."))}
+        self.end_to_end_tls = end_to_end_tls
         self.postgres = PostgresService(self.folder)
         self.s3 = S3Service(self.folder)
         self.replicas: list[Replica] = []
         self.balancer: Balancer | None = None
-        self.certificates: Certificates | None = None
+        self.authority = CertificateAuthority()
+        self.tls_folder = self.folder / "tls"
+        self.ca_path = self.authority.write(self.tls_folder / "ca.pem")
+        self.secrets: dict[str, dict[str, bytes]] = {}  # what the cluster holds: the Secrets cert-manager wrote
+        self.replica_tls: ReplicaTls | None = None
+        self.replica_names: list[str] = []  # what the replicas' certificate names
         self.pod: ChartPod | None = None
         self.database_password = ""
+        self._impostors: set[str] = set()  # replicas serving a certificate from another CA
 
     # -- life cycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -75,12 +110,22 @@ class ProductionStack:
             database = self.postgres.create_database("mlflow", "mlflow")
             self.database_password = database.password
             self.s3.start()
-        self.certificates = issue(self.folder / "tls", [INGRESS_HOST, "localhost", LOOPBACK])
-        ports = [claim_port(None, "an MLflow replica") for _ in range(int(PRODUCTION_VALUES["mlflow.replicas"]))]
+        edge = self.authority.issue([INGRESS_HOST, "localhost", LOOPBACK])
+        store = self.authority.issue([STORE_HOST, "localhost", LOOPBACK])
+        tls = Tls(edge.write_pem(self.tls_folder / "edge.pem"),
+                  store.write_pem(self.tls_folder / "store.pem") if self.end_to_end_tls else None)
+        ports = [claim_port(None, "an MLflow replica") for _ in range(int(self.values["mlflow.replicas"]))]
         self.balancer = Balancer(self.folder, [Upstream(f"replica-{i}", port) for i, port in enumerate(ports, 1)],
-                                 self.s3.port, self.certificates.server_pem_path)
+                                 self.s3.port, tls)
         storage_env = {**self.s3.server_env(), "MLFLOW_S3_ENDPOINT_URL": self.balancer.s3_endpoint}
-        self.pod = pod = pod_from_chart(PRODUCTION_VALUES, database, storage_env, self.folder)
+        self.pod = pod = pod_from_chart(self.values, database, storage_env, self.folder)
+        annotations = pod.rendered.named("Ingress", "-mlflow")["metadata"]["annotations"]
+        # The replicas' certificate names what the Ingress verifies, and the address the balancer reaches them at.
+        self.replica_names = [annotations.get(f"{NGINX}proxy-ssl-name", INGRESS_HOST), "localhost", LOOPBACK]
+        self.secrets = {REPLICA_TLS_SECRET: self.authority.issue(self.replica_names).secret(),
+                        STORE_TLS_SECRET: store.secret()}
+        pod.mount_secrets(self.secrets)
+        self.replica_tls = replica_tls_of(annotations, self.secrets, self.tls_folder)
         self.s3.create_buckets(buckets_created(bucket_job_script(pod.rendered)))
         if pod.replicas != len(ports):
             raise AssertionError(f"the chart rendered {pod.replicas} replicas for mlflow.replicas={len(ports)}")
@@ -99,7 +144,7 @@ class ProductionStack:
                 raise
             pool.shutdown()
         with progress.step("starting HAProxy (the Service and the TLS Ingress) in front of them"):
-            self.balancer.start(self.body_limit_bytes)
+            self.balancer.start(self.body_limit_bytes, self.replica_tls)
 
     def _stop_replicas(self) -> None:
         for replica in self.replicas:
@@ -126,11 +171,6 @@ class ProductionStack:
         return body_size_bytes(annotations[BODY_SIZE_ANNOTATION])
 
     @property
-    def ca_path(self) -> Path:
-        assert self.certificates is not None
-        return self.certificates.ca_path
-
-    @property
     def admin(self) -> tuple[str, str]:
         assert self.pod is not None and self.pod.admin is not None
         return self.pod.admin
@@ -146,7 +186,21 @@ class ProductionStack:
         return bytes(body.read())
 
     def unrelated_ca(self) -> Path:
-        return unrelated_ca(self.folder / "tls")
+        """A CA that signed nothing the deployment serves: a client trusting only it must refuse the servers."""
+        return CertificateAuthority("an unrelated CA").write(self.tls_folder / "unrelated-ca.pem")
+
+    def replica_url(self, name: str) -> str:
+        """A replica's own address, as a pod's IP is reached inside the cluster (not through the balancer)."""
+        return self.replica(name).server.url
+
+    @property
+    def store_endpoint(self) -> str:
+        """Where the servers reach the object store (the S3 endpoint of their environment)."""
+        return self._balancer().s3_endpoint
+
+    def store_connections(self) -> int:
+        """Connections the store's TLS endpoint has taken since the deployment started."""
+        return self._balancer().sessions_at(S3_BACKEND)
 
     # -- faults and operations -------------------------------------------------------------------
     def kill_replica(self, name: str) -> float:
@@ -160,6 +214,20 @@ class ProductionStack:
         replica = self.replica(name)
         replica.server.start()
         self._balancer().wait_status(name, "UP", REPLICAS_READY_S)
+
+    def balancer_state(self, name: str) -> ServerState:
+        return self._balancer().states()[name]
+
+    def wait_down_for_tls(self, name: str) -> ServerState:
+        """Wait until the balancer holds `name` down for its TLS handshake (a failed layer-6 check), past the
+        connection failures of a restart; the balancer's view of it then."""
+        def refused() -> ServerState:
+            state = self.balancer_state(name)
+            if state.status != "DOWN" or not state.last_check.startswith("L6"):
+                raise LookupError(f"the balancer sees {state}")
+            return state
+
+        return wait_for(refused, f"the balancer to refuse {name}'s TLS handshake", REPLICAS_READY_S, interval=0.05)
 
     def wait_marked_down(self, name: str) -> float:
         """Wait until the balancer has taken `name` out; returns when it saw that (time.monotonic())."""
@@ -195,17 +263,37 @@ class ProductionStack:
     def restore_storage(self) -> None:
         self._balancer().restore_s3()
 
+    def serve_certificate_of_another_ca(self, name: str) -> None:
+        """Restart replica `name` with a certificate for the same names but from a CA the deployment never
+        trusted (as when its Secret is replaced by one from elsewhere): the other replicas keep theirs."""
+        impostor = CertificateAuthority("an impostor CA").issue(self.replica_names)
+        self._pod().mount_secrets({**self.secrets, REPLICA_TLS_SECRET: impostor.secret()})
+        self._impostors.add(name)
+        replica = self.replica(name)
+        replica.server.stop()
+        replica.server.start()
+
     def heal(self) -> None:
-        """Undo whatever a scenario broke: database and store back, every replica running and in rotation."""
+        """Undo whatever a scenario broke: database and store back, the genuine certificate served, every
+        replica running and in rotation."""
         if not self.postgres.running():
             self.postgres.start()
         balancer = self._balancer()
         balancer.restore_s3()
+        if self._impostors:
+            self._pod().mount_secrets(self.secrets)
         for replica in self.replicas:
+            if replica.name in self._impostors:
+                replica.server.stop()
+                self._impostors.discard(replica.name)
             if not replica.server.running():
                 replica.server.start()
             balancer.set_state(replica.name, "ready")
             balancer.wait_status(replica.name, "UP", REPLICAS_READY_S)
+
+    def _pod(self) -> ChartPod:
+        assert self.pod is not None, "the production deployment is not started"
+        return self.pod
 
     def _balancer(self) -> Balancer:
         assert self.balancer is not None, "the production deployment is not started"

@@ -87,7 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         key = hashlib.sha256(f"{credentials.username}:{credentials.password}".encode()).hexdigest()
         if logins.get(key, 0) < time.monotonic():
             try:
-                MlflowRest(settings.mlflow_url, (credentials.username, credentials.password)).check_login()
+                login = (credentials.username, credentials.password)
+                MlflowRest(settings.mlflow_url, login, ca=settings.mlflow_ca).check_login()
             except MlflowError as exc:
                 if exc.status in (401, 403):
                     raise BadInput(401, "MLflow does not know this user name and password",
@@ -101,7 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     def mlflow_as(user: tuple[str, str] | None) -> MlflowRest:
         """One client (and its kept-alive connections) per caller."""
         if user not in clients:
-            clients[user] = MlflowRest(settings.mlflow_url, user)
+            clients[user] = MlflowRest(settings.mlflow_url, user, ca=settings.mlflow_ca)
         return clients[user]
 
     @app.exception_handler(BadInput)

@@ -129,7 +129,7 @@ class Engine:
     # -- one job ---------------------------------------------------------------------------------------
     def _mlflow_for(self, job: dict[str, Any]) -> MlflowRest:
         auth = self.vault.open(job["credentials"]) if self.vault and job["credentials"] else None
-        return MlflowRest(self.settings.mlflow_url, auth)
+        return MlflowRest(self.settings.mlflow_url, auth, ca=self.settings.mlflow_ca)
 
     def _run(self, job: dict[str, Any]) -> None:
         job_id = job["job_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
 
 import requests
@@ -18,10 +19,13 @@ class MlflowError(Exception):
 
 
 class MlflowRest:
-    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, timeout: float = 10) -> None:
+    def __init__(self, base_url: str, auth: tuple[str, str] | None = None, timeout: float = 10,
+                 ca: Path | None = None) -> None:
         self.base_url = base_url
         self.session = requests.Session()
         self.session.auth = auth
+        if ca is not None:
+            self.session.verify = str(ca)
         self.timeout = timeout
 
     def call(self, method: str, path: str, timeout: float | None = None, **kwargs: Any) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Settings:
     host: str
     port: int
     mlflow_url: str
+    mlflow_ca: Path | None  # the CA of MLflow's certificate when it serves HTTPS with a private one
     spark_version: str
     spark_home: Path
     spark_master_url: str
@@ -66,10 +67,16 @@ class Settings:
             raise SettingsError(f"MLOPS_AUTH={auth!r} is neither true nor false")
         if auth == "true" and not env.get("MLOPS_SECRET_KEY", "").strip():
             raise SettingsError("MLOPS_AUTH=true needs MLOPS_SECRET_KEY (the chart's MLOps Secret holds one)")
+        # The variable MLflow's own client reads: the jobs' scripts trust the same CA.
+        mlflow_ca = env.get("MLFLOW_TRACKING_SERVER_CERT_PATH", "").strip()
+        if mlflow_ca and not Path(mlflow_ca).is_file():
+            raise SettingsError(f"MLFLOW_TRACKING_SERVER_CERT_PATH={mlflow_ca} is not a file (the CA of MLflow's "
+                                "certificate: the chart mounts it from mlflow.tls's Secret)")
         return cls(
             host=env.get("MLOPS_HOST", "0.0.0.0"),
             port=_number(env, "MLOPS_PORT", 8000, 1, 65535),
             mlflow_url=_required(env, "MLOPS_MLFLOW_URL").rstrip("/"),
+            mlflow_ca=Path(mlflow_ca) if mlflow_ca else None,
             spark_version=_required(env, "MLOPS_SPARK_VERSION"),
             spark_home=Path(_required(env, "SPARK_HOME")),
             spark_master_url=_required(env, "MLOPS_SPARK_MASTER_URL"),

@@ -44,3 +44,14 @@ def test_with_single_sign_on_the_test_pod_checks_that_a_call_without_a_token_is_
     env = {e["name"]: e for e in container["env"]}
     assert env["MLFLOW_SSO"]["value"] == "true" and "MLFLOW_PASSWORD" not in env
     assert "refused.status_code == 401" in container["args"][0]
+
+
+def test_with_tls_to_mlflow_the_test_pod_calls_https_trusting_the_replicas_ca():
+    pod = chart.render("standalone-submit", "4.1.1", {"mlflow.tls.enabled": "true",
+                                                      "mlflow.tls.existingSecret": "replica-certs"}).of_kind("Pod")[0]
+    container = pod["spec"]["containers"][0]
+    env = chart.env_values(container)
+    assert env["MLFLOW_URL"].startswith("https://")
+    assert chart.secret_files(pod["spec"], container)[env["MLFLOW_TRACKING_SERVER_CERT_PATH"]] == \
+        ("replica-certs", "ca.crt")
+    assert "http.verify = os.environ.get(\"MLFLOW_TRACKING_SERVER_CERT_PATH\")" in container["args"][0]

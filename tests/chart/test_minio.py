@@ -2,6 +2,8 @@
 
 import base64
 
+import pytest
+
 from harness import chart
 
 
@@ -33,3 +35,19 @@ def test_minio_gets_a_kept_key_of_its_own_for_server_side_encryption():
     env = {e["name"]: e for e in rendered.container("minio", "minio")["env"]}
     assert env["MINIO_KMS_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "spec-spark-standalone-minio-kms",
                                                                         "key": "kms-key"}
+
+
+def test_with_tls_minio_serves_its_certificate_from_its_certs_dir_and_probes_over_https():
+    rendered = chart.render("standalone-submit", "4.1.1", {"minio.tls.enabled": "true",
+                                                           "minio.tls.existingSecret": "store-certs"})
+    pod = rendered.pod_of("minio")
+    minio = pod["containers"][0]
+    certs_dir = minio["args"][minio["args"].index("--certs-dir") + 1]
+    assert chart.secret_files(pod, minio) == {f"{certs_dir}/public.crt": ("store-certs", "tls.crt"),
+                                              f"{certs_dir}/private.key": ("store-certs", "tls.key")}
+    assert minio["readinessProbe"]["httpGet"]["scheme"] == minio["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+
+
+def test_minio_tls_is_refused_with_iceberg_whose_s3a_client_ignores_the_ca_file():
+    with pytest.raises(chart.RenderFailed, match="mode iceberg"):
+        chart.render("iceberg", "4.1.1", {"minio.tls.enabled": "true", "minio.tls.existingSecret": "store-certs"})

@@ -24,3 +24,13 @@ def test_the_backup_bucket_is_made_here_only_when_the_backups_stay_in_this_store
     apart = chart.render("standalone-submit", "4.1.1", {"backup.enabled": "true",
                                                        "backup.store.endpointUrl": "https://backups.example.com"})
     assert buckets_created(bucket_job_script(apart)) == ["mlflow-artifacts"]
+
+
+def test_with_minio_tls_the_job_calls_https_and_its_mc_trusts_the_ca():
+    rendered = chart.render("standalone-submit", "4.1.1", {"minio.tls.enabled": "true",
+                                                           "minio.tls.existingSecret": "store-certs"})
+    job = rendered.pod_named("Job", "-bucket-init")
+    container = job["containers"][0]
+    env = chart.env_values(container)
+    assert env["S3_ENDPOINT"].startswith("https://")
+    assert chart.secret_files(job, container)[env["SSL_CERT_FILE"]] == ("store-certs", "ca.crt")

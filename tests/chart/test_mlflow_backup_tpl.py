@@ -54,3 +54,17 @@ def test_the_same_bucket_name_is_allowed_on_a_store_apart():
 
 def rendered_upload(values: dict[str, str]) -> dict:
     return chart.render("standalone-submit", "4.1.1", values).pod_named("CronJob", "-backup")["containers"][0]
+
+
+def test_with_a_private_ca_for_the_store_the_backup_trusts_it():
+    minio = chart.render("standalone-submit", "4.1.1", {**BACKUP, "minio.tls.enabled": "true",
+                                                        "minio.tls.existingSecret": "store-certs"})
+    pod = minio.pod_named("CronJob", "-backup")
+    upload = pod["containers"][0]
+    assert chart.secret_files(pod, upload)[chart.env_values(upload)["AWS_CA_BUNDLE"]] == ("store-certs", "ca.crt")
+    external = chart.render("standalone-submit", "4.1.1", {
+        **BACKUP, "minio.enabled": "false", "s3.endpoint": "https://s3.internal", "s3.existingSecret": "keys",
+        "s3.caSecret": "internal-ca"})
+    pod = external.pod_named("CronJob", "-backup")
+    assert chart.secret_files(pod, pod["containers"][0])["/etc/s3-ca/ca.crt"] == ("internal-ca", "ca.crt")
+    assert "AWS_CA_BUNDLE" not in chart.env_values(rendered_upload(BACKUP))

@@ -188,3 +188,27 @@ def test_with_basic_auth_nothing_of_sso_is_rendered():
 def test_sso_without_what_it_needs_is_refused_with_what_to_set(values, message):
     with pytest.raises(chart.RenderFailed, match=message):
         chart.render_default(values)
+
+
+def test_with_tls_the_replicas_serve_https_with_the_secrets_certificate_and_probe_over_https():
+    rendered = chart.render("standalone-submit", "4.1.1", {"mlflow.tls.enabled": "true",
+                                                           "mlflow.tls.existingSecret": "replica-certs"})
+    server = chart.mlflow_container(rendered)
+    assert "--uvicorn-opts=--ssl-keyfile=/etc/mlflow-tls/tls.key --ssl-certfile=/etc/mlflow-tls/tls.crt" in \
+        server["args"]
+    assert chart.secret_files(rendered.pod_of("mlflow"), server) == {
+        "/etc/mlflow-tls/tls.crt": ("replica-certs", "tls.crt"), "/etc/mlflow-tls/tls.key": ("replica-certs", "tls.key")}
+    assert {server[probe]["httpGet"]["scheme"] for probe in ("startupProbe", "readinessProbe", "livenessProbe")} \
+        == {"HTTPS"}
+    plain = chart.mlflow_container(chart.render("standalone-submit", "4.1.1"))
+    assert plain["readinessProbe"]["httpGet"]["scheme"] == "HTTP"
+    assert not any(arg.startswith("--uvicorn-opts") for arg in plain["args"])
+
+
+def test_with_minio_tls_the_server_trusts_its_ca_for_the_artifact_store():
+    rendered = chart.render("standalone-submit", "4.1.1", {"minio.tls.enabled": "true",
+                                                           "minio.tls.existingSecret": "store-certs"})
+    server = chart.mlflow_container(rendered)
+    env = chart.env_values(server)
+    assert env["MLFLOW_S3_ENDPOINT_URL"] == "https://spec-spark-standalone-minio:9000"
+    assert chart.secret_files(rendered.pod_of("mlflow"), server)[env["AWS_CA_BUNDLE"]] == ("store-certs", "ca.crt")

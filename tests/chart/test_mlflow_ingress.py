@@ -37,8 +37,32 @@ def test_no_ingress_by_default():
     assert chart.render("standalone-submit", "4.1.1").of_kind("Ingress") == []
 
 
-def test_the_mlops_api_is_published_under_mlops_when_it_is_on():
-    paths = _ingress({"mlops.enabled": "true"})["spec"]["rules"][0]["http"]["paths"]
-    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [
-        ("/mlops", "spec-spark-standalone-mlops"), ("/", "spec-spark-standalone-mlflow")]
-    assert [p["path"] for p in _ingress({})["spec"]["rules"][0]["http"]["paths"]] == ["/"]
+def test_the_mlops_api_is_published_under_mlops_by_an_ingress_of_its_own_on_the_same_host():
+    rendered = chart.render("standalone-submit", "4.1.1", {"mlflow.ingress.enabled": "true", "mlops.enabled": "true",
+                                                           "mlflow.ingress.tls.enabled": "true"})
+    routes = [(rule["host"], path["path"], path["backend"]["service"]["name"], ingress["spec"]["tls"][0]["secretName"])
+              for ingress in rendered.of_kind("Ingress") for rule in ingress["spec"]["rules"]
+              for path in rule["http"]["paths"]]
+    assert sorted(routes) == [
+        ("mlflow.example.com", "/", "spec-spark-standalone-mlflow", "spec-spark-standalone-mlflow-tls"),
+        ("mlflow.example.com", "/mlops", "spec-spark-standalone-mlops", "spec-spark-standalone-mlflow-tls")]
+    assert [ingress["metadata"]["name"] for ingress in
+            chart.render("standalone-submit", "4.1.1", {"mlflow.ingress.enabled": "true"}).of_kind("Ingress")] == \
+        ["spec-spark-standalone-mlflow"]
+
+
+def test_with_tls_to_the_replicas_the_ingress_re_encrypts_and_verifies_them_against_the_ca():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.ingress.enabled": "true", "mlops.enabled": "true", "mlflow.tls.enabled": "true",
+        "mlflow.tls.existingSecret": "replica-certs"})
+    annotations = rendered.named("Ingress", "-mlflow")["metadata"]["annotations"]
+    assert {key: value for key, value in annotations.items() if "ssl" in key or "backend" in key} == {
+        "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+        "nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
+        "nginx.ingress.kubernetes.io/proxy-ssl-secret": "spec/replica-certs",
+        "nginx.ingress.kubernetes.io/proxy-ssl-name": "spec-spark-standalone-mlflow.spec.svc",
+        "nginx.ingress.kubernetes.io/proxy-ssl-server-name": "on"}
+    assert not any("ssl" in key or "backend" in key
+                   for key in rendered.named("Ingress", "-mlops")["metadata"]["annotations"]), \
+        "the MLOps API serves plain HTTP behind the Ingress"
+    assert not any("backend-protocol" in key for key in _ingress({})["metadata"]["annotations"])

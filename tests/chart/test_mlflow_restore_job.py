@@ -51,3 +51,10 @@ def test_while_restoring_no_backup_runs():
     rendered = chart.render("standalone-submit", "4.1.1", {**RESTORE, "backup.enabled": "true"})
     assert rendered.of_kind("CronJob") == []
     assert not any(job["metadata"]["name"].endswith("-backup-before-upgrade") for job in rendered.of_kind("Job"))
+
+
+def test_with_minio_tls_the_fetch_trusts_the_stores_ca():
+    pod = chart.render("standalone-submit", "4.1.1", {**RESTORE, "minio.tls.enabled": "true",
+                                                      "minio.tls.existingSecret": "store-certs"}).pod_named("Job", "-restore")
+    fetch = next(c for c in pod["initContainers"] if "AWS_CA_BUNDLE" in chart.env_values(c))
+    assert chart.secret_files(pod, fetch)[chart.env_values(fetch)["AWS_CA_BUNDLE"]] == ("store-certs", "ca.crt")

@@ -97,3 +97,13 @@ def test_replicas_placement_and_resources_follow_the_values():
     assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "jobs"}
     assert rendered.container("mlops", "mlops-api")["resources"]["limits"] == {"memory": "6Gi"}
     assert chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
+
+
+def test_with_tls_to_mlflow_the_service_calls_https_and_trusts_the_replicas_ca():
+    rendered = chart.render("standalone-submit", "4.1.1", {**ON, "mlflow.tls.enabled": "true",
+                                                           "mlflow.tls.existingSecret": "replica-certs"})
+    container = rendered.container("mlops", "mlops-api")
+    env = _env(container)
+    assert env["MLOPS_MLFLOW_URL"] == env["MLFLOW_TRACKING_URI"] == "https://spec-spark-standalone-mlflow:5000"
+    assert chart.secret_files(rendered.pod_of("mlops"), container)[env["MLFLOW_TRACKING_SERVER_CERT_PATH"]] == \
+        ("replica-certs", "ca.crt")

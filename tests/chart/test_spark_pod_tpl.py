@@ -101,3 +101,16 @@ def test_every_spark_container_and_executor_can_write_the_images_working_directo
     if mode in chart.RBAC_MODES:
         executor = rendered.executor_pod_template()["spec"]
         assert chart.writable_mounts(executor, "spark-kubernetes-executor")["/opt/spark/work-dir"] == "emptyDir"
+
+
+def test_with_tls_to_mlflow_every_spark_pod_calls_https_and_trusts_the_replicas_ca():
+    rendered = chart.render("connect-standalone", "4.1.1", {"mlflow.tls.enabled": "true",
+                                                            "mlflow.tls.existingSecret": "replica-certs"})
+    for component, name in SPARK_CONTAINERS:
+        container = rendered.container(component, name)
+        env = chart.env_values(container)
+        assert env["MLFLOW_TRACKING_URI"] == "https://spec-spark-standalone-mlflow:5000", component
+        assert chart.secret_files(rendered.pod_of(component), container)[env["MLFLOW_TRACKING_SERVER_CERT_PATH"]] \
+            == ("replica-certs", "ca.crt"), component
+    assert "MLFLOW_TRACKING_SERVER_CERT_PATH" not in chart.env_values(
+        chart.render("connect-standalone", "4.1.1").container("spark-master", "master"))

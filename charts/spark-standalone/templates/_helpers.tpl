@@ -74,7 +74,7 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 
 {{- define "spark-standalone.s3Endpoint" -}}
 {{- if .Values.minio.enabled }}
-{{- printf "http://%s-minio:9000" (include "spark-standalone.fullname" .) }}
+{{- printf "%s://%s-minio:9000" (ternary "https" "http" .Values.minio.tls.enabled) (include "spark-standalone.fullname" .) }}
 {{- else if .Values.s3.endpoint }}
 {{- .Values.s3.endpoint }}
 {{- else }}
@@ -143,6 +143,10 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
   value: {{ include "spark-standalone.s3Endpoint" . | quote }}
 - name: AWS_DEFAULT_REGION
   value: {{ .Values.s3.region | quote }}
+{{- if include "spark-standalone.s3CaSecret" . }}
+- name: AWS_CA_BUNDLE
+  value: /etc/s3-ca/ca.crt
+{{- end }}
 {{- if not .Values.s3.useIdentity }}
 - name: AWS_ACCESS_KEY_ID
   valueFrom:
@@ -154,6 +158,67 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
     secretKeyRef:
       name: {{ include "spark-standalone.s3Secret" . }}
       key: secret-key
+{{- end }}
+{{- end }}
+
+{{/* The Secret whose ca.crt the object store's certificate chains to ("" when the store needs no private CA) */}}
+{{- define "spark-standalone.s3CaSecret" -}}
+{{- if and .Values.minio.enabled .Values.minio.tls.enabled }}
+{{- include "spark-standalone.tlsSecret" (dict "root" . "component" "minio" "tls" .Values.minio.tls) }}
+{{- else if not .Values.minio.enabled }}
+{{- .Values.s3.caSecret }}
+{{- end }}
+{{- end }}
+
+{{/* The volume and mount of that CA, for every pod that has spark-standalone.s3Env */}}
+{{- define "spark-standalone.s3CaVolume" -}}
+{{- with include "spark-standalone.s3CaSecret" . }}
+- name: s3-ca
+  secret:
+    secretName: {{ . }}
+    items: [{key: ca.crt, path: ca.crt}]
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.s3CaMount" -}}
+{{- if include "spark-standalone.s3CaSecret" . }}
+- {name: s3-ca, mountPath: /etc/s3-ca, readOnly: true}
+{{- end }}
+{{- end }}
+
+{{/* A component's serving certificate Secret: the user's, or the one cert-manager issues. Call with (dict
+     "root" . "component" "mlflow"|"minio" "tls" <its tls values>). */}}
+{{- define "spark-standalone.tlsSecret" -}}
+{{- default (printf "%s-%s-%s" (include "spark-standalone.fullname" .root) .component (ternary "server-tls" "tls" (eq .component "mlflow"))) .tls.existingSecret }}
+{{- end }}
+
+{{/* The names a Service answers to inside the cluster, for its certificate. Call with (dict "root" . "service" <name>). */}}
+{{- define "spark-standalone.serviceDnsNames" -}}
+{{- $ns := .root.Release.Namespace }}
+{{- list .service (printf "%s.%s" .service $ns) (printf "%s.%s.svc" .service $ns) (printf "%s.%s.svc.cluster.local" .service $ns) | toJson }}
+{{- end }}
+
+{{/* MLflow's clients in the cluster trust the CA of the replicas' certificate (mlflow.tls): MLflow's client reads
+     MLFLOW_TRACKING_SERVER_CERT_PATH, the MLOps API too. Environment, volume and mount. */}}
+{{- define "spark-standalone.mlflowCaEnv" -}}
+{{- if and .Values.mlflow.enabled .Values.mlflow.tls.enabled }}
+- name: MLFLOW_TRACKING_SERVER_CERT_PATH
+  value: /etc/mlflow-ca/ca.crt
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.mlflowCaVolume" -}}
+{{- if and .Values.mlflow.enabled .Values.mlflow.tls.enabled }}
+- name: mlflow-ca
+  secret:
+    secretName: {{ include "spark-standalone.tlsSecret" (dict "root" . "component" "mlflow" "tls" .Values.mlflow.tls) }}
+    items: [{key: ca.crt, path: ca.crt}]
+{{- end }}
+{{- end }}
+
+{{- define "spark-standalone.mlflowCaMount" -}}
+{{- if and .Values.mlflow.enabled .Values.mlflow.tls.enabled }}
+- {name: mlflow-ca, mountPath: /etc/mlflow-ca, readOnly: true}
 {{- end }}
 {{- end }}
 
@@ -225,6 +290,17 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if and .Values.mlops.enabled .Values.mlflow.auth.enabled (eq .Values.mlflow.auth.mode "sso") }}
 {{- fail "the MLOps API logs in to MLflow with a password, which mlflow.auth.mode=sso does not take: use mode basic with mlops.enabled" }}
 {{- end }}
+{{- range $component, $tls := dict "mlflow" $.Values.mlflow.tls "minio" $.Values.minio.tls }}
+{{- if and $tls.enabled (not $tls.existingSecret) (not $tls.certManager.enabled) }}
+{{- fail (printf "%s.tls.enabled=true needs its certificate: set %s.tls.existingSecret (a Secret with tls.crt, tls.key and ca.crt) or %s.tls.certManager.enabled=true" $component $component $component) }}
+{{- end }}
+{{- if and $tls.enabled $tls.certManager.enabled (not $tls.certManager.issuerRef.name) }}
+{{- fail (printf "%s.tls.certManager.enabled=true needs the issuer: set %s.tls.certManager.issuerRef.name (and kind Issuer or ClusterIssuer)" $component $component) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.minio.enabled .Values.minio.tls.enabled (eq .Values.mode "iceberg") }}
+{{- fail "minio.tls.enabled=true cannot serve mode iceberg: Spark's S3A client trusts the JVM's CA store, not the chart's CA file (use another mode, or a store with a public certificate)" }}
+{{- end }}
 {{- if and .Values.mlflow.metrics.serviceMonitor.enabled (not .Values.mlflow.metrics.enabled) }}
 {{- fail "mlflow.metrics.serviceMonitor.enabled=true needs mlflow.metrics.enabled=true (the server must expose /metrics)" }}
 {{- end }}
@@ -283,7 +359,7 @@ affinity:
 
 {{/* The MLflow server's URL inside the cluster (Service name, port, static prefix) */}}
 {{- define "spark-standalone.mlflowUrl" -}}
-{{- printf "http://%s-mlflow:%v%s" (include "spark-standalone.fullname" .) .Values.mlflow.port (include "spark-standalone.mlflowPrefix" .) }}
+{{- printf "%s://%s-mlflow:%v%s" (ternary "https" "http" .Values.mlflow.tls.enabled) (include "spark-standalone.fullname" .) .Values.mlflow.port (include "spark-standalone.mlflowPrefix" .) }}
 {{- end }}
 
 {{- define "spark-standalone.mlopsSecret" -}}

@@ -240,9 +240,11 @@ spec:
         {{- toYaml $backup.resources | nindent 8 }}
       volumeMounts:
         - {name: tmp, mountPath: /tmp}
+        {{- include "spark-standalone.s3CaMount" . | nindent 8 }}
   volumes:
     - name: tmp
       emptyDir: {}
+    {{- include "spark-standalone.s3CaVolume" . | nindent 4 }}
 {{- end }}
 
 {{/* What a backup or a restore refuses, whichever Job runs it */}}

@@ -58,6 +58,7 @@
 - name: MLFLOW_TRACKING_URI
   value: {{ include "spark-standalone.mlflowUrl" . | quote }}
 {{- end }}
+{{- include "spark-standalone.mlflowCaEnv" . }}
 {{- if eq .Values.mode "iceberg" }}
 {{ include "spark-standalone.s3Env" . }}
 {{- end }}
@@ -74,6 +75,10 @@
 - {name: tmp, mountPath: /tmp}
 {{- if include "spark-standalone.kubernetesScheduler" . }}
 - {name: spark-templates, mountPath: /etc/spark/templates, readOnly: true}
+{{- end }}
+{{- include "spark-standalone.mlflowCaMount" . }}
+{{- if eq .Values.mode "iceberg" }}
+{{- include "spark-standalone.s3CaMount" . }}
 {{- end }}
 {{- with .Values.spark.extraVolumeMounts }}
 {{ toYaml . }}
@@ -99,6 +104,10 @@
   emptyDir: {}
 - name: tmp
   emptyDir: {}
+{{- include "spark-standalone.mlflowCaVolume" . }}
+{{- if eq .Values.mode "iceberg" }}
+{{- include "spark-standalone.s3CaVolume" . }}
+{{- end }}
 {{- with .Values.spark.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
