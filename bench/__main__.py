@@ -193,23 +193,23 @@ def production_deployment(target: LocalTarget) -> None:
 
 
 def single_sign_on(target: LocalTarget) -> None:
-    """Seed 003's SSO: what checking a token costs a request against a basic-auth login, on one server each with
-    the chart's defaults, and how often the server fetched the identity provider's keys."""
+    """Seed 003's SSO: what checking a token costs a request against a basic-auth login, through the balancer of
+    a production deployment each (HTTPS end to end, the chart's defaults), and how often the servers fetched the
+    identity provider's keys."""
+    basic = target.production_deployment()
     provider = IdentityProvider()
     provider.start()
+    sso_stack = ProductionStack(target.workdir, "production-sso",
+                                extra_values=sso_values(provider, quick_rotation=False))
     try:
-        sso = SsoDeployment(provider, target.mlflow_variant(
-            {**sso_values(provider, quick_rotation=False), "mlflow.auth.database": unique_name("mlflow_auth_sso")},
-            target.new_database()))
-        basic = target.mlflow_variant({"mlflow.auth.enabled": "true",
-                                       "mlflow.auth.database": unique_name("mlflow_auth_basic")}, target.new_database())
-        table = Table(title="log-metric through one server (fixed 400 requests per row)")
+        sso_stack.start()
+        sso = SsoDeployment(provider, sso_stack.url, sso_stack.replicas[0].server.server_args, str(sso_stack.ca_path))
+        table = Table(title="log-metric through the balancer, HTTPS end to end (fixed 400 requests per row)")
         for column in ("auth", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
             table.add_column(column)
         requests = 0
         for label, admin, make_api in (
-                ("basic (login, cached hash)", MlflowApi(basic.url, auth=basic.admin),
-                 lambda: MlflowApi(basic.url, auth=basic.admin)),
+                ("basic (login, cached hash)", basic.client(), basic.client),
                 ("sso (token, cached keys)", sso.client("bench@example.org"),
                  lambda: sso.client("bench@example.org"))):
             experiment = admin.create_experiment(unique_name("bench"))
@@ -225,6 +225,7 @@ def single_sign_on(target: LocalTarget) -> None:
                       f"{requests} token-bearing requests ({provider.jwks_fetches * 1000 / max(requests, 1):.1f} "
                       "per 1,000: each server process fetches them once and keeps them 300 s)")
     finally:
+        sso_stack.stop()
         provider.stop()
 
 

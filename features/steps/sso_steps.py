@@ -15,7 +15,7 @@ def step_sso(context):
     deployment = started_or_abort(context, able(context, RunsSingleSignOn).sso_deployment)
     world(context).sso.deployment = deployment
     attach_text("the server's arguments and identity provider", f"issuer {deployment.provider.url}\n"
-                + " ".join(deployment.server.server.server_args))
+                + " ".join(deployment.server_args))
 
 
 @when('"{email}" creates an experiment with a token from the identity provider')

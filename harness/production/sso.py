@@ -32,14 +32,23 @@ def sso_values(provider: IdentityProvider, quick_rotation: bool = True) -> dict[
 
 @dataclass
 class SsoDeployment:
+    """MLflow in sso mode behind `provider`, reached at `url` (one server, or a balancer in front of replicas),
+    verifying its certificate with `verify` when it is HTTPS."""
+
     provider: IdentityProvider
-    server: VariantServer
+    url: str
+    server_args: list[str]
+    verify: str | bool = True
+
+    @classmethod
+    def of_server(cls, provider: IdentityProvider, server: VariantServer) -> "SsoDeployment":
+        return cls(provider, server.url, server.server.server_args)
 
     def client(self, email: str | None, bearer: bool = False, key: SigningKey | None = None,
                **token: object) -> MlflowApi:
         """A client whose every call carries a token for `email` (None: no token) in Cloudflare's header, or as
         `Authorization: Bearer`; `key` and `token` (audience, issuer, expired) as IdentityProvider.token takes."""
-        api = MlflowApi(self.server.url)
+        api = MlflowApi(self.url, verify=self.verify)
         if email is not None:
             signed = self.provider.token(email, key=key, **token)  # type: ignore[arg-type]
             if bearer:
@@ -50,7 +59,7 @@ class SsoDeployment:
 
     def spoofing_client(self, email: str) -> MlflowApi:
         """A client that claims `email` in the identity header alone, without any token."""
-        api = MlflowApi(self.server.url)
+        api = MlflowApi(self.url, verify=self.verify)
         api.session.headers[SPOOFED_IDENTITY_HEADER] = email
         return api
 

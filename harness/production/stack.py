@@ -60,7 +60,8 @@ def body_size_bytes(size: str) -> int:
     return int(found.group(1)) * NGINX_SIZE_UNITS[found.group(2)]
 
 
-def replica_tls_of(annotations: dict[str, str], secrets: dict[str, dict[str, bytes]], folder: Path) -> ReplicaTls | None:
+def replica_tls_of(annotations: dict[str, str], secrets: dict[str, dict[str, bytes]],
+                   folder: Path) -> ReplicaTls | None:
     """What the Ingress's annotations ask of the connection to the replicas, for the balancer: None when it
     speaks plain HTTP to them; else the CA file (ca.crt of the Secret proxy-ssl-secret names) and the name their
     certificate must hold (proxy-ssl-name)."""
@@ -81,13 +82,16 @@ class Replica:
 
 
 class ProductionStack:
-    def __init__(self, workdir: Path, name: str = "production", end_to_end_tls: bool = True) -> None:
+    def __init__(self, workdir: Path, name: str = "production", end_to_end_tls: bool = True,
+                 extra_values: dict[str, str] | None = None) -> None:
         """`end_to_end_tls` False: TLS at the Ingress only, plain HTTP to the replicas and the store (what the
-        chart does without mlflow.tls and minio.tls), for comparing what end-to-end TLS costs."""
+        chart does without mlflow.tls and minio.tls), for comparing what end-to-end TLS costs; `extra_values`
+        on top of the production values (single sign-on's, for one)."""
         self.folder = workdir / name
         self.folder.mkdir()
-        self.values = PRODUCTION_VALUES if end_to_end_tls else {
+        values = PRODUCTION_VALUES if end_to_end_tls else {
             key: value for key, value in PRODUCTION_VALUES.items() if not key.startswith(("mlflow.tls.", "minio.tls."))}
+        self.values = {**values, **(extra_values or {})}
         self.end_to_end_tls = end_to_end_tls
         self.postgres = PostgresService(self.folder)
         self.s3 = S3Service(self.folder)

@@ -233,7 +233,8 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             # An auth database of its own: its admin is an identity, where other servers' is a login.
             values = {**sso_values(self._identity_provider),
                       "mlflow.auth.database": f"mlflow_auth_{secrets.token_hex(4)}"}
-            self._sso = SsoDeployment(self._identity_provider, self.mlflow_variant(values, self.new_database()))
+            variant = self.mlflow_variant(values, self.new_database())
+            self._sso = SsoDeployment.of_server(self._identity_provider, variant)
         return self._sso
 
     def mlops_api(self, port: int | None = None) -> LocalMlopsService:
