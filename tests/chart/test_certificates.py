@@ -17,7 +17,7 @@ def test_each_server_gets_a_certificate_for_its_service_names_into_the_secret_it
                     for doc in rendered.of_kind("Certificate")}
     assert certificates["mlflow"]["dnsNames"] == [
         "spec-spark-standalone-mlflow", "spec-spark-standalone-mlflow.spec",
-        "spec-spark-standalone-mlflow.spec.svc", "spec-spark-standalone-mlflow.spec.svc.cluster.local"]
+        "spec-spark-standalone-mlflow.spec.svc", "spec-spark-standalone-mlflow.spec.svc.cluster.local", "localhost"]
     assert certificates["mlflow"]["issuerRef"] == {"name": "platform-ca", "kind": "Issuer"}
     assert certificates["minio"]["issuerRef"] == {"name": "platform-ca", "kind": "ClusterIssuer"}
     mlflow_pod = rendered.pod_of("mlflow")

@@ -212,3 +212,12 @@ def test_with_minio_tls_the_server_trusts_its_ca_for_the_artifact_store():
     env = chart.env_values(server)
     assert env["MLFLOW_S3_ENDPOINT_URL"] == "https://spec-spark-standalone-minio:9000"
     assert chart.secret_files(rendered.pod_of("mlflow"), server)[env["AWS_CA_BUNDLE"]] == ("store-certs", "ca.crt")
+
+
+def test_tls_refuses_a_second_uvicorn_opts_that_would_replace_its_certificate():
+    with pytest.raises(chart.RenderFailed, match="leave it out of extraArgs"):
+        chart.render("standalone-submit", "4.1.1", {"mlflow.tls.enabled": "true", "mlflow.tls.existingSecret": "c",
+                                                    "mlflow.extraArgs[0]": "--uvicorn-opts=--timeout-keep-alive 30"})
+    pod = chart.render("standalone-submit", "4.1.1", {"mlflow.tls.enabled": "true", "mlflow.tls.existingSecret": "c"})
+    key_volume = next(v for v in pod.pod_of("mlflow")["volumes"] if v["name"] == "server-tls")
+    assert key_volume["secret"]["defaultMode"] == 0o440, "the key is readable by the pod's group (fsGroup) only"

@@ -61,7 +61,9 @@ def test_with_tls_to_the_replicas_the_ingress_re_encrypts_and_verifies_them_agai
         "nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
         "nginx.ingress.kubernetes.io/proxy-ssl-secret": "spec/replica-certs",
         "nginx.ingress.kubernetes.io/proxy-ssl-name": "spec-spark-standalone-mlflow.spec.svc",
-        "nginx.ingress.kubernetes.io/proxy-ssl-server-name": "on"}
+        "nginx.ingress.kubernetes.io/proxy-ssl-server-name": "on",
+        "nginx.ingress.kubernetes.io/proxy-ssl-protocols": "TLSv1.2 TLSv1.3",
+        "nginx.ingress.kubernetes.io/proxy-ssl-verify-depth": "2"}
     assert not any("ssl" in key or "backend" in key
                    for key in rendered.named("Ingress", "-mlops")["metadata"]["annotations"]), \
         "the MLOps API serves plain HTTP behind the Ingress"

@@ -25,3 +25,13 @@ def test_the_scrape_path_moves_with_the_static_prefix():
 def test_a_monitor_without_metrics_is_refused():
     with pytest.raises(chart.RenderFailed, match="needs mlflow.metrics.enabled=true"):
         chart.render("standalone-submit", "4.1.1", {"mlflow.metrics.serviceMonitor.enabled": "true"})
+
+
+def test_with_tls_to_the_replicas_prometheus_scrapes_over_https_verifying_them():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "mlflow.metrics.enabled": "true", "mlflow.metrics.serviceMonitor.enabled": "true",
+        "mlflow.tls.enabled": "true", "mlflow.tls.existingSecret": "replica-certs"})
+    endpoint = rendered.named("ServiceMonitor", "-mlflow")["spec"]["endpoints"][0]
+    assert endpoint["scheme"] == "https"
+    assert endpoint["tlsConfig"] == {"ca": {"secret": {"name": "replica-certs", "key": "ca.crt"}},
+                                     "serverName": "spec-spark-standalone-mlflow.spec.svc"}

@@ -32,3 +32,9 @@ def test_generated_secrets_are_named_with_the_gitops_path_and_existing_ones_are_
     own = chart.notes("standalone-submit", "4.1.1", {"mlflow.postgresql.existingSecret": "db",
                                                       "s3.existingSecret": "s3"})
     assert "Secrets were generated" not in own
+
+
+def test_with_tls_to_the_replicas_the_notes_open_https_and_name_the_ca():
+    notes = chart.notes("standalone-submit", "4.1.1", {"mlflow.tls.enabled": "true",
+                                                       "mlflow.tls.existingSecret": "replica-certs"})
+    assert "open https://localhost:5000" in notes and "ca.crt of Secret replica-certs" in notes

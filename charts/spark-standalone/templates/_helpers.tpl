@@ -192,10 +192,11 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- default (printf "%s-%s-%s" (include "spark-standalone.fullname" .root) .component (ternary "server-tls" "tls" (eq .component "mlflow"))) .tls.existingSecret }}
 {{- end }}
 
-{{/* The names a Service answers to inside the cluster, for its certificate. Call with (dict "root" . "service" <name>). */}}
+{{/* The names a Service answers to inside the cluster, and localhost for a port-forward, for its certificate.
+     Call with (dict "root" . "service" <name>). */}}
 {{- define "spark-standalone.serviceDnsNames" -}}
 {{- $ns := .root.Release.Namespace }}
-{{- list .service (printf "%s.%s" .service $ns) (printf "%s.%s.svc" .service $ns) (printf "%s.%s.svc.cluster.local" .service $ns) | toJson }}
+{{- list .service (printf "%s.%s" .service $ns) (printf "%s.%s.svc" .service $ns) (printf "%s.%s.svc.cluster.local" .service $ns) "localhost" | toJson }}
 {{- end }}
 
 {{/* MLflow's clients in the cluster trust the CA of the replicas' certificate (mlflow.tls): MLflow's client reads
@@ -297,6 +298,9 @@ spark://{{ include "spark-standalone.fullname" . }}-master:{{ .Values.spark.mast
 {{- if and $tls.enabled $tls.certManager.enabled (not $tls.certManager.issuerRef.name) }}
 {{- fail (printf "%s.tls.certManager.enabled=true needs the issuer: set %s.tls.certManager.issuerRef.name (and kind Issuer or ClusterIssuer)" $component $component) }}
 {{- end }}
+{{- end }}
+{{- if and .Values.mlflow.tls.enabled (regexMatch "--uvicorn-opts" (toJson .Values.mlflow.extraArgs)) }}
+{{- fail "mlflow.tls.enabled=true gives the server --uvicorn-opts (its certificate), which a second --uvicorn-opts in mlflow.extraArgs would replace: leave it out of extraArgs" }}
 {{- end }}
 {{- if and .Values.minio.enabled .Values.minio.tls.enabled (eq .Values.mode "iceberg") }}
 {{- fail "minio.tls.enabled=true cannot serve mode iceberg: Spark's S3A client trusts the JVM's CA store, not the chart's CA file (use another mode, or a store with a public certificate)" }}
