@@ -43,7 +43,7 @@ Feature: Single sign-on: MLflow lets in whom the identity-aware proxy signed in,
     Given "alice@example.org" made a tracking call with a token from the identity provider
     When the identity provider rotates its signing key
     Then a token of the new key lets "alice@example.org" in
-    And once the server's key cache has run out, a token of the removed key is answered 401
+    And once the server's key cache has run out, a token of the removed key for "alice@example.org" is answered 401
 
   Scenario: One person cannot change another person's experiment
     When "alice@example.org" creates an experiment with a token from the identity provider

@@ -120,9 +120,17 @@ def test_an_exec_that_fails_or_hangs_raises_with_its_output(monkeypatch):
     with pytest.raises(ExecFailed, match="exited with 1") as failed:
         _cluster(FakeCore()).exec_in("p", ["pip", "install", "x"])
     assert "no such package" in failed.value.fix
-    monkeypatch.setattr(cluster_module, "stream", lambda *a, **k: FakeSession("still going", 0, runs_forever=True))
+    commands: list[str] = []
+
+    def hanging_until_killed(*_, command, **__):
+        commands.append(" ".join(command))
+        return FakeSession("", 0) if "kill -TERM" in commands[-1] else FakeSession("still going", 0, runs_forever=True)
+
+    monkeypatch.setattr(cluster_module, "stream", hanging_until_killed)
     with pytest.raises(ExecFailed, match="did not end within"):
         _cluster(FakeCore()).exec_in("p", ["sleep", "1000"], timeout=0.2)
+    assert len(commands) == 2 and "sleep 1000" in commands[0] and "kill -TERM" in commands[1], \
+        "the hanging command is stopped in the pod too"
 
 
 # 6: only a Ready pod that is not being deleted is used, and the wait has a deadline

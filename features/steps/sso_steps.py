@@ -74,11 +74,11 @@ def step_new_key(context, email):
     assert status == 200, f"a token of the new key got {status}"
 
 
-@then("once the server's key cache has run out, a token of the removed key is answered {status:d}")
-def step_removed_key(context, status):
+@then("once the server's key cache has run out, a token of the removed key for \"{email}\" is answered {status:d}")
+def step_removed_key(context, email, status):
     state = world(context).sso
     state.deployment.wait_out_key_cache()
-    refused = state.deployment.client("alice@example.org", key=state.old_key).tracking_call_status()
+    refused = state.deployment.client(email, key=state.old_key).tracking_call_status()
     assert refused == status, f"a token of the removed key got {refused}"
 
 
