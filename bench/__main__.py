@@ -203,7 +203,7 @@ def single_sign_on(target: LocalTarget) -> None:
                                 extra_values=sso_values(provider, quick_rotation=False))
     try:
         sso_stack.start()
-        sso = SsoDeployment(provider, sso_stack.url, sso_stack.replicas[0].server.server_args, str(sso_stack.ca_path))
+        sso = SsoDeployment(provider, sso_stack)
         table = Table(title="log-metric through the balancer, HTTPS end to end (fixed 400 requests per row)")
         for column in ("auth", "clients", "requests/s", "p50 ms", "p95 ms", "failed"):
             table.add_column(column)

@@ -7,8 +7,9 @@ Feature: Single sign-on: MLflow lets in whom the identity-aware proxy signed in,
   each person. Here an identity provider of the run's own stands in for Cloudflare Access (a discovery
   document, its keys served over HTTP, tokens it signs); requests carry the token in Cloudflare Access's
   Cf-Access-Jwt-Assertion header unless a scenario says it comes as an OIDC proxy's (oauth2-proxy's)
-  `Authorization: Bearer`. TLS between the proxy and the replicas is not part of this feature: the production
-  deployment of the other production features runs basic auth with HTTPS end to end (mlflow_security.feature).
+  `Authorization: Bearer`. MLflow runs as seed 003 deploys it: the production deployment (two replicas behind
+  the balancer, HTTPS end to end) rendered with single sign-on, so every request meets one replica or the other,
+  each with its own key cache, and the balancer stands where the identity-aware proxy would.
 
   Background:
     Given the chart's MLflow runs in single sign-on mode behind the run's identity provider
@@ -44,6 +45,12 @@ Feature: Single sign-on: MLflow lets in whom the identity-aware proxy signed in,
     When the identity provider rotates its signing key
     Then a token of the new key lets "alice@example.org" in
     And once the server's key cache has run out, a token of the removed key for "alice@example.org" is answered 401
+
+  # Each replica's workers create the new user at the same moment: all but one find it made by another.
+  Scenario: A person's first calls, at once on both replicas, all get in and make one MLflow user
+    When "carol@example.org" sends 8 tracking calls at once through the balancer, each with a token of its own
+    Then all 8 were answered 200, by both replicas
+    And the admin finds "carol@example.org" among MLflow's users
 
   Scenario: One person cannot change another person's experiment
     When "alice@example.org" creates an experiment with a token from the identity provider

@@ -138,6 +138,8 @@ class SsoState(Handoffs):
     deployment: SsoDeployment  # 'Given the chart's MLflow runs in single sign-on mode ...'
     experiment_id: str  # '<email> creates an experiment with a token from the identity provider'
     old_key: SigningKey  # 'When the identity provider rotates its signing key'
+    statuses: list[int]  # '<email> sends <n> tracking calls at once ...'
+    taken_before: dict[str, int]  # the same step: requests each replica had taken before
 
 
 class SparkState(Handoffs):

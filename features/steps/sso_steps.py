@@ -6,7 +6,7 @@ from harness.mlflow.bad_requests import AnsweredCalls
 from harness.names import unique_name
 from harness.production.sso import ADMIN_EMAIL
 from harness.targets.abilities import RunsSingleSignOn
-from support.reporting import attach_text
+from support.reporting import attach_json, attach_text
 from support.scenario import able, started_or_abort, world
 
 
@@ -89,3 +89,25 @@ def step_read_not_rename(context, email, status):
     assert calls.read_experiment(state.experiment_id).status == 200, f"{email} cannot read it"
     renamed = calls.rename_experiment(state.experiment_id, unique_name("taken-over"))
     assert renamed.status == status, f"renaming got {renamed.status}: {renamed.body[:200]}"
+
+
+@when('"{email}" sends {count:d} tracking calls at once through the balancer, each with a token of its own')
+def step_first_calls_at_once(context, email, count):
+    state = world(context).sso
+    state.taken_before = state.deployment.requests_taken()
+    state.statuses = state.deployment.first_calls_at_once(email, count)
+
+
+@then("all {count:d} were answered 200, by both replicas")
+def step_all_answered_by_both(context, count):
+    state = world(context).sso
+    taken = {name: total - state.taken_before[name] for name, total in state.deployment.requests_taken().items()}
+    attach_json("requests taken by each replica", taken)
+    assert state.statuses == [200] * count, state.statuses
+    assert all(taken.values()), f"a replica took none of them: {taken}"
+
+
+@then('the admin finds "{email}" among MLflow\'s users')
+def step_user_exists(context, email):
+    status = world(context).sso.deployment.admin().user_status_code(email)
+    assert status == 200, f"users/get for {email} answered {status}"

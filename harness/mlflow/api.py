@@ -190,6 +190,10 @@ class MlflowApi:
         """What GET experiments/get answers for `experiment_id`: 200, 403 without permission, 401 without login."""
         return self.status_of("GET", f"{API}/experiments/get", params={"experiment_id": experiment_id})
 
+    def user_status_code(self, username: str) -> int:
+        """What GET users/get answers for `username` (admin only): 200, 404 for no such user."""
+        return self.status_of("GET", f"{API}/users/get", params={"username": username})
+
     def user_permission(self, username: str, resource_type: str, resource_id: str) -> str:
         """The permission MLflow's auth gives `username` on an experiment or registered model (admin only)."""
         body = self.call("GET", "/api/3.0/mlflow/users/permissions/get", params={

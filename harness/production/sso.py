@@ -3,13 +3,15 @@ token as the proxy in front of it would: Cloudflare Access's header, or an OIDC 
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from harness.errors import SuiteError
 from harness.mlflow.api import MlflowApi
-from harness.mlflow.variant import VariantServer
 from harness.production.identity import AUDIENCE, IdentityProvider, SigningKey, new_key
+from harness.production.stack import ProductionStack
 
 CLOUDFLARE_HEADER = "Cf-Access-Jwt-Assertion"
 SPOOFED_IDENTITY_HEADER = "Cf-Access-Authenticated-User-Email"  # what Cloudflare adds beside the token
@@ -32,23 +34,29 @@ def sso_values(provider: IdentityProvider, quick_rotation: bool = True) -> dict[
 
 @dataclass
 class SsoDeployment:
-    """MLflow in sso mode behind `provider`, reached at `url` (one server, or a balancer in front of replicas),
-    verifying its certificate with `verify` when it is HTTPS."""
+    """The production deployment rendered with sso_values(provider): its replicas behind the balancer, HTTPS end
+    to end, reached through the balancer and verified with the deployment's CA."""
 
     provider: IdentityProvider
-    url: str
-    server_args: list[str]
-    verify: str | bool = True
+    stack: ProductionStack
 
-    @classmethod
-    def of_server(cls, provider: IdentityProvider, server: VariantServer) -> "SsoDeployment":
-        return cls(provider, server.url, server.server.server_args)
+    @property
+    def url(self) -> str:
+        return self.stack.url
+
+    @property
+    def server_args(self) -> list[str]:
+        return self.stack.replicas[0].server.server_args
+
+    def requests_taken(self) -> dict[str, int]:
+        """Requests each replica has taken from the balancer so far."""
+        return {replica.name: self.stack.balancer_state(replica.name).sessions_total for replica in self.stack.replicas}
 
     def client(self, email: str | None, bearer: bool = False, key: SigningKey | None = None,
                **token: object) -> MlflowApi:
         """A client whose every call carries a token for `email` (None: no token) in Cloudflare's header, or as
         `Authorization: Bearer`; `key` and `token` (audience, issuer, expired) as IdentityProvider.token takes."""
-        api = MlflowApi(self.url, verify=self.verify)
+        api = MlflowApi(self.url, verify=str(self.stack.ca_path))
         if email is not None:
             signed = self.provider.token(email, key=key, **token)  # type: ignore[arg-type]
             if bearer:
@@ -59,9 +67,22 @@ class SsoDeployment:
 
     def spoofing_client(self, email: str) -> MlflowApi:
         """A client that claims `email` in the identity header alone, without any token."""
-        api = MlflowApi(self.url, verify=self.verify)
+        api = MlflowApi(self.url, verify=str(self.stack.ca_path))
         api.session.headers[SPOOFED_IDENTITY_HEADER] = email
         return api
+
+    def first_calls_at_once(self, email: str, count: int) -> list[int]:
+        """`count` tracking calls of a person MLflow has not seen yet, released together from threads of their own,
+        each with a token and a connection of its own (as browser tabs would): what each was answered."""
+        start = threading.Barrier(count)
+
+        def call(_: int) -> int:
+            client = self.client(email)
+            start.wait(timeout=30)
+            return client.tracking_call_status()
+
+        with ThreadPoolExecutor(count) as pool:
+            return list(pool.map(call, range(count)))
 
     def admin(self) -> MlflowApi:
         return self.client(ADMIN_EMAIL)

@@ -51,8 +51,9 @@ class RunsProductionDeployment(Protocol):
 @runtime_checkable
 class RunsSingleSignOn(Protocol):
     def sso_deployment(self) -> SsoDeployment:
-        """The chart's MLflow in single sign-on mode behind an identity provider of the run's own, started on first
-        use and shared by later scenarios (each makes users and experiments of its own)."""
+        """The production deployment (two replicas behind the balancer, HTTPS end to end) in single sign-on mode
+        behind an identity provider of the run's own, started on first use and shared by later scenarios (each
+        makes users and experiments of its own)."""
 
 
 @runtime_checkable

@@ -68,11 +68,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         self._own_platforms: list[OwnPlatform] = []
         self._backup_store: S3Service | None = None
         self._backup_store_buckets: list[str] = []
-        self._production: ProductionStack | None = None
-        self._production_error: Exception | None = None
+        self._stacks: dict[str, ProductionStack] = {}  # production deployments, by name: one of each per run
+        self._stack_errors: dict[str, Exception] = {}  # why one could not start: later scenarios get the same
         self._mlops: list[LocalMlopsService] = []
         self._identity_provider: IdentityProvider | None = None
-        self._sso: SsoDeployment | None = None
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -214,28 +213,27 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             self._variants.remove(variant)
 
     def production_deployment(self) -> ProductionStack:
-        if self._production_error is not None:
-            raise self._production_error
-        if self._production is None:
-            self._production = ProductionStack(self.workdir)  # owned before it starts: close() stops any part
-            try:
-                self._production.start()
-            except Exception as exc:
-                self._production_error = exc
-                raise
-        return self._production
+        return self._stack("production")
 
     def sso_deployment(self) -> SsoDeployment:
-        if self._sso is None:
-            if self._identity_provider is None:
-                self._identity_provider = IdentityProvider()  # owned before it starts: close() stops it
-                self._identity_provider.start()
-            # An auth database of its own: its admin is an identity, where other servers' is a login.
-            values = {**sso_values(self._identity_provider),
-                      "mlflow.auth.database": f"mlflow_auth_{secrets.token_hex(4)}"}
-            variant = self.mlflow_variant(values, self.new_database())
-            self._sso = SsoDeployment.of_server(self._identity_provider, variant)
-        return self._sso
+        if self._identity_provider is None:
+            self._identity_provider = IdentityProvider()  # owned before it starts: close() stops it
+            self._identity_provider.start()
+        return SsoDeployment(self._identity_provider,
+                             self._stack("production-sso", sso_values(self._identity_provider)))
+
+    def _stack(self, name: str, extra_values: dict[str, str] | None = None) -> ProductionStack:
+        if name in self._stack_errors:
+            raise self._stack_errors[name]
+        if name not in self._stacks:
+            # Owned before it starts: close() stops whatever part of it started.
+            stack = self._stacks[name] = ProductionStack(self.workdir, name, extra_values=extra_values)
+            try:
+                stack.start()
+            except Exception as exc:
+                self._stack_errors[name] = exc
+                raise
+        return self._stacks[name]
 
     def mlops_api(self, port: int | None = None) -> LocalMlopsService:
         if not self._mlops:
@@ -320,13 +318,12 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         if self._spark is not None:
             self._spark.close()
             self._spark = None
-        if self._production is not None:
-            self._production.stop()
-            self._production = None
+        for stack in self._stacks.values():
+            stack.stop()
+        self._stacks.clear()
         for variant in self._variants:
             variant.server.stop()
         self._variants.clear()
-        self._sso = None
         if self._identity_provider is not None:
             self._identity_provider.stop()
             self._identity_provider = None
