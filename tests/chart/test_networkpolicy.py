@@ -1,4 +1,5 @@
-"""networkpolicy.yaml: off by default; on, only the release's pods and the listed peers reach the stores."""
+"""networkpolicy.yaml: off by default; on, only the release's pods and the listed peers reach the stores, the
+Spark pods and the MLOps API."""
 
 from harness import chart
 
@@ -33,3 +34,20 @@ def test_network_policies_admit_only_the_release_and_the_listed_peers():
 
 def test_no_network_policy_by_default():
     assert chart.render("standalone-submit", "4.1.1").of_kind("NetworkPolicy") == []
+
+
+def test_the_mlops_api_admits_the_release_on_any_port_and_mlflows_peers_on_its_api_port():
+    rendered = chart.render("standalone-submit", "4.1.1", {
+        "networkPolicy.enabled": "true", "mlops.enabled": "true",
+        "networkPolicy.mlflowFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name": "ingress-nginx"})
+    assert chart.validation_errors(rendered, chart.KUBE_VERSIONS[0]) == []
+    policy = rendered.named("NetworkPolicy", "-mlops")["spec"]
+    labels = rendered.workload("mlops")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    release = {"app.kubernetes.io/name": "spark-standalone", "app.kubernetes.io/instance": "spec"}
+    assert policy["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": release}}]},  # executors reach its drivers on any port
+        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+         "ports": [{"protocol": "TCP", "port": 8000}]}]
+    off = chart.render("standalone-submit", "4.1.1", {"networkPolicy.enabled": "true"})
+    assert not [p for p in off.of_kind("NetworkPolicy") if p["metadata"]["name"].endswith("-mlops")]
