@@ -199,7 +199,7 @@ def single_sign_on(target: LocalTarget) -> None:
     basic = target.production_deployment()
     provider = IdentityProvider()
     provider.start()
-    sso_stack = ProductionStack(target.workdir, "production-sso",
+    sso_stack = ProductionStack(target.workdir, "production-sso-defaults",
                                 extra_values=sso_values(provider, quick_rotation=False))
     try:
         sso_stack.start()

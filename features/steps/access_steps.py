@@ -154,7 +154,8 @@ def step_down_for_tls(context, name):
 @then("{count:d} requests through the Ingress are all answered, none by {name}")
 def step_none_by(context, count, name):
     state = world(context).production
-    answers = [AnsweredCalls(state.deployment.client()).search_experiments() for _ in range(count)]
+    calls = AnsweredCalls(state.deployment.client())
+    answers = [calls.search_experiments() for _ in range(count)]
     assert [answer.status for answer in answers] == [200] * count, [answer.status for answer in answers]
     after = state.deployment.balancer_state(name).sessions_total
     assert after == state.sessions_before, f"{name} took {after - state.sessions_before} of them"

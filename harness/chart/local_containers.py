@@ -88,7 +88,7 @@ def mount_secrets(pod: dict[str, Any], container: dict[str, Any], env: dict[str,
     for path, (name, key) in secret_files(pod, container).items():
         if name not in secrets or key not in secrets[name]:
             raise ServiceFailed(f"the chart mounts key {key} of the Secret {name} at {path}, which the local "
-                                "target was not given", "pass it in the secret_data of pod_from_chart")
+                                "target was not given", "give it to ChartPod.mount_secrets")
         target = Path(fill(path, env, folder))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(secrets[name][key])

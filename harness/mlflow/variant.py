@@ -65,10 +65,9 @@ def database_values(database: Database) -> dict[str, str]:
 
 
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                   workdir: Path, without: tuple[str, ...] = (),
-                   secret_data: dict[str, dict[str, bytes]] | None = None) -> ChartPod:
-    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment,
-    and the files of the Secrets it mounts, from `secret_data` (name -> key -> bytes)."""
+                   workdir: Path, without: tuple[str, ...] = ()) -> ChartPod:
+    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment.
+    The files of the Secrets it mounts are the caller's to write (pod.mount_secrets), once it has them."""
     admin_password = None
     if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
         admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
@@ -88,10 +87,7 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     env = {key: fill(value, env, folder) for key, value in env.items()}
     mount_config_maps(rendered, pod, server, env, folder)
     username = overrides.get("mlflow.auth.adminUsername", "admin")
-    made = ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
-    if secret_data is not None:  # else the caller mounts them once it knows them (pod.mount_secrets)
-        made.mount_secrets(secret_data)
-    return made
+    return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],

@@ -142,16 +142,19 @@ class Balancer:
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
+    def _stats(self) -> list[dict[str, str]]:
+        """HAProxy's statistics, a row per frontend, backend and server."""
+        return list(csv.DictReader(io.StringIO(self.command("show stat").lstrip("# "))))
+
     def states(self, backend: str = MLFLOW_BACKEND) -> dict[str, ServerState]:
-        rows = csv.DictReader(io.StringIO(self.command("show stat").lstrip("# ")))
         return {row["svname"]: ServerState(row["svname"], row["status"], int(row["stot"] or 0), int(row["scur"] or 0),
                                            row["check_status"].lstrip("* "))
-                for row in rows if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")}
+                for row in self._stats() if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")}
 
     def sessions_at(self, frontend: str) -> int:
         """Connections `frontend` has taken since the balancer started."""
-        rows = csv.DictReader(io.StringIO(self.command("show stat").lstrip("# ")))
-        return next(int(row["stot"] or 0) for row in rows if row["pxname"] == frontend and row["svname"] == "FRONTEND")
+        return next(int(row["stot"] or 0) for row in self._stats()
+                    if row["pxname"] == frontend and row["svname"] == "FRONTEND")
 
     def wait_status(self, replica: str, status: str, timeout: float) -> None:
         wait_for(lambda: self.states()[replica].status == status, f"the balancer to mark {replica} {status}",

@@ -48,6 +48,10 @@ class SsoDeployment:
     def server_args(self) -> list[str]:
         return self.stack.replicas[0].server.server_args
 
+    def _api(self) -> MlflowApi:
+        """A client of the balancer that verifies it with the deployment's CA and presents nothing."""
+        return MlflowApi(self.url, verify=str(self.stack.ca_path))
+
     def requests_taken(self) -> dict[str, int]:
         """Requests each replica has taken from the balancer so far."""
         return {replica.name: self.stack.balancer_state(replica.name).sessions_total for replica in self.stack.replicas}
@@ -56,7 +60,7 @@ class SsoDeployment:
                **token: object) -> MlflowApi:
         """A client whose every call carries a token for `email` (None: no token) in Cloudflare's header, or as
         `Authorization: Bearer`; `key` and `token` (audience, issuer, expired) as IdentityProvider.token takes."""
-        api = MlflowApi(self.url, verify=str(self.stack.ca_path))
+        api = self._api()
         if email is not None:
             signed = self.provider.token(email, key=key, **token)  # type: ignore[arg-type]
             if bearer:
@@ -67,7 +71,7 @@ class SsoDeployment:
 
     def spoofing_client(self, email: str) -> MlflowApi:
         """A client that claims `email` in the identity header alone, without any token."""
-        api = MlflowApi(self.url, verify=str(self.stack.ca_path))
+        api = self._api()
         api.session.headers[SPOOFED_IDENTITY_HEADER] = email
         return api
 
