@@ -148,6 +148,18 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     When the chart is rendered for Spark 4.1.1 in standalone-submit mode
     Then MinIO's volume claim is kept by helm uninstall
 
+  # The Spark pods are apart from each other as on a cluster (the local target isolates them with the kernel)
+
+  @needs-pod-isolation
+  Scenario: A Spark executor runs in its worker's pod, apart from the driver and from the other pods
+    Given the platform runs Spark 4.1.1 in standalone-submit mode
+    When a job asks one of its executors what it sees of its pod
+    Then the executor ran as the user and group of the worker pod's securityContext
+    And the executor could not see the file the driver wrote to its temporary folder
+    And the executor could not write to its read-only root file system
+    And the executor's pod has a hostname and an address of its own
+    And the master's Service name leads to the master's pod, which answers on the master's port only
+
   # What the chart renders is what the platform runs, and each argument does what it promises
 
   Scenario: The running MLflow server keeps the promise of every argument the chart renders

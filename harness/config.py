@@ -9,7 +9,8 @@ from harness.errors import ConfigError
 from harness.matrix import MODES, SPARK_VERSIONS, check_mode, check_target, check_version
 
 GPU_CHOICES = ("auto", "simulated")
-KNOWN_KEYS = ("target", "gpu", "mlflow_port", "modes", "versions", "namespace", "mlops_image")
+ISOLATION_CHOICES = ("auto", "off")
+KNOWN_KEYS = ("target", "gpu", "mlflow_port", "modes", "versions", "namespace", "mlops_image", "isolation")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class RunConfig:
     versions: tuple[str, ...] = SPARK_VERSIONS
     namespace: str | None = None
     mlops_image: str | None = None  # (k8s) repository:tag of the MLOps API image built from services/mlops_api
+    isolation: str = "auto"  # (local) "auto": the chart's pods isolated where this machine can; "off": never
 
     def selected(self, mode: str, version: str) -> str | None:
         """Why a matrix cell is left out of this run, or None when it is in."""
@@ -45,6 +47,9 @@ def parse_userdata(userdata: Mapping[str, str]) -> RunConfig:
     if gpu == "simulated" and userdata.get("target") == "k8s":
         raise ConfigError("gpu=simulated runs on the local target only: on a cluster the GPU rows ask for real "
                           "nvidia.com/gpu", "leave -D gpu out with -D target=k8s")
+    isolation = userdata.get("isolation", "auto")
+    if isolation not in ISOLATION_CHOICES:
+        raise ConfigError(f"unknown isolation setting '{isolation}'", f"use one of: {', '.join(ISOLATION_CHOICES)}")
     port_text = userdata.get("mlflow_port")
     if port_text is not None and not (port_text.isdigit() and 0 < int(port_text) < 65536):
         raise ConfigError(f"mlflow_port '{port_text}' is not a port number", "give a number from 1 to 65535")
@@ -56,6 +61,7 @@ def parse_userdata(userdata: Mapping[str, str]) -> RunConfig:
         versions=_split(userdata["versions"], check_version) if "versions" in userdata else SPARK_VERSIONS,
         namespace=userdata.get("namespace"),
         mlops_image=_image(userdata["mlops_image"]) if "mlops_image" in userdata else None,
+        isolation=isolation,
     )
 
 

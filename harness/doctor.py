@@ -13,7 +13,7 @@ from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS
 from harness.mlflow.legacy import LEGACY_VERSION, legacy_venv_path
 from harness.spark.runtimes import RUNTIME_ROOT, runtime_key
-from harness.system import sweeper, tools
+from harness.system import pods, sweeper, tools
 from harness.system.venvs import uv
 
 MIN_FREE_DISK_GB = 10
@@ -62,7 +62,17 @@ def _stale_runs() -> str:
     if stale:
         raise SuiteError(f"{len(stale)} killed runs left folders (and maybe processes): {', '.join(map(str, stale))}",
                          "the next run sweeps them; or remove them after stopping what holds them")
+    orphans = sweeper.orphan_networks()
+    if orphans:
+        raise SuiteError(f"pod networks of no live run are left: {', '.join(orphans)}",
+                         "remove them: ip link del <smsbrN>; ip netns del <name>")
     return "no leftovers of killed runs"
+
+
+def _pod_isolation() -> str:
+    reason = pods.isolation_unavailable()
+    # Not a problem: the local target then runs without isolation, and says so.
+    return f"off on this machine: {reason}" if reason else "available (bubblewrap, network namespaces)"
 
 
 CHECKS: dict[str, Callable[[], object]] = {
@@ -77,6 +87,7 @@ CHECKS: dict[str, Callable[[], object]] = {
     "Spark runtimes and MLflow 2.14": _cached_environments,
     "disk": _disk,
     "memory": _memory,
+    "pod isolation": _pod_isolation,
     "leftovers": _stale_runs,
 }
 

@@ -31,6 +31,7 @@ from harness.production.identity import SigningKey
 from harness.production.sso import SsoDeployment
 from harness.production.stack import ProductionStack
 from harness.recovery import PlatformData
+from harness.spark.pod_view import PodView, WorkerPod
 from harness.spark.site import JobRun, SparkSite
 from harness.spark.training import IcebergSnapshot
 from harness.stores.postgres import Database
@@ -147,6 +148,8 @@ class SparkState(Handoffs):
     job: JobRun  # a When that runs a job on Spark
     snapshot: IcebergSnapshot  # 'Given an Iceberg table of training data in the platform's catalog'
     appended: IcebergSnapshot  # 'When rows are appended to the table after the run'
+    pod_view: PodView  # 'When a job asks one of its executors what it sees of its pod'
+    worker_pod: WorkerPod  # the same step: what the chart renders for the worker's pod
 
 
 class BackupState(Handoffs):

@@ -23,6 +23,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)  # Iceberg's JDBC catalog in Spark
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)  # the local Service/Ingress of the production deployment
+command -v bwrap >/dev/null || missing+=(bubblewrap)  # the chart's pods isolated on the local target
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || fail "missing system packages: ${missing[*]} -- run: sudo apt-get install -y ${missing[*]}"
   echo "> installing system packages: ${missing[*]}"

@@ -45,7 +45,7 @@ def test_what_two_processes_would_compete_for_keeps_one(args):
 def test_a_bad_option_stops_the_run_with_one_line_before_any_process_starts(tmp_path, capsys):
     assert run(tmp_path / "results", ["-D", "target=local", "-D", "mode=x"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == ["unknown option -D mode -- known options: target, gpu, mlflow_port, modes, versions, namespace, mlops_image"]
+    assert lines == ["unknown option -D mode -- known options: target, gpu, mlflow_port, modes, versions, namespace, mlops_image, isolation"]
     assert not (tmp_path / "results").exists()
 
 

@@ -1,5 +1,6 @@
 """harness/spark/chart_settings.py: the only place the local Spark departs from the chart, each departure named."""
 
+import dataclasses
 from pathlib import Path
 
 from harness import chart
@@ -105,3 +106,21 @@ def test_without_authentication_no_secret_is_given():
     assert "spark.authenticate.secret" not in job_settings(rendered, LOCAL).conf
     assert daemon_settings(rendered, None, None, LOCAL.spark_secret).properties == (
         ("spark.master.rest.enabled", "false"),)
+
+
+def test_daemons_in_pods_keep_the_charts_ports_user_and_master_service():
+    rendered = chart.render("standalone-submit", "4.1.1", {"spark.runAsUser": "1001"})
+    in_pods, on_loopback = (daemon_settings(rendered, None, None, "s", in_pods) for in_pods in (True, False))
+    assert (in_pods.master_port, in_pods.webui_port, in_pods.worker_webui_port) == (7077, 8080, 8081)
+    assert in_pods.run_as == (1001, 1001)
+    assert in_pods.master_service == "spec-spark-standalone-master"
+    assert "master --port, --webui-port" not in in_pods.report()
+    assert "master --port, --webui-port" in on_loopback.report()
+
+
+def test_drivers_beside_pods_listen_where_the_executors_reach_them_and_leave_shared_storage_writable():
+    settings = job_settings(chart.render("standalone-submit", "4.1.1"),
+                            dataclasses.replace(LOCAL, driver_host="10.217.4.1"))
+    assert settings.conf["spark.driver.host"] == settings.conf["spark.driver.bindAddress"] == "10.217.4.1"
+    assert settings.conf["spark.hadoop.fs.permissions.umask-mode"] == "000"
+    assert "spark.driver.host" not in job_settings(chart.render("standalone-submit", "4.1.1"), LOCAL).conf

@@ -17,6 +17,7 @@ def test_defaults_select_the_whole_matrix_on_the_local_target():
     ({"modes": "standalone-submit,yarn"}, ", ".join(MODES)),
     ({"versions": "3.4.0"}, ", ".join(SPARK_VERSIONS)),
     ({"gpu": "maybe"}, "auto, simulated"),
+    ({"isolation": "on"}, "auto, off"),
 ])
 def test_unknown_values_fail_with_one_line_naming_the_valid_ones(userdata, named):
     with pytest.raises(ConfigError) as raised:

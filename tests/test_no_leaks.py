@@ -15,6 +15,7 @@ from typing import Callable
 
 import pytest
 
+from harness.system import pods
 from harness.system.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,9 +60,9 @@ def test_a_failing_run_leaves_nothing_behind(suite_copy, private_tmp, survivors,
 
 
 def _interrupt_while(features: Path, env: dict[str, str], progress_line: str, sig: signal.Signals,
-                     survivors: Callable[[str], list[str]], starting: str = "mlflow") -> None:
+                     survivors: Callable[[str], list[str]], starting: str = "mlflow") -> list[str]:
     """Run behave, send `sig` once it printed `progress_line` and the service it starts has processes, then
-    check that nothing it started survives."""
+    check that nothing it started survives: processes, folders, pod networks (returned: what it had made)."""
     marker, tmp = env["SPEC_LEAK_MARKER"], Path(env["TMPDIR"])
     behave = _start_behave(features, env)
     assert behave.stdout is not None
@@ -69,10 +70,13 @@ def _interrupt_while(features: Path, env: dict[str, str], progress_line: str, si
         if progress_line in line:
             break
     wait_for(lambda: any(starting in s for s in survivors(marker)), f"a process of {starting}", 60)
+    networks = [name for record in tmp.glob(f"*/{pods.RECORD_FILE}") for name in record.read_text().split()]
     behave.send_signal(sig)
     behave.communicate(timeout=120)
     assert survivors(marker) == []
     assert list(tmp.iterdir()) == []
+    assert set(networks) & set(pods.leftover_networks()) == set()
+    return networks
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
@@ -95,7 +99,9 @@ def test_a_run_interrupted_during_each_kind_of_service_start_leaves_nothing_behi
         suite_copy, run_env, survivors, progress_line, starting):
     (suite_copy / "fails.feature").unlink()
     (suite_copy / "spark.feature").write_text(SPARK_FEATURE)
-    _interrupt_while(suite_copy, run_env, progress_line, signal.SIGINT, survivors, starting)
+    networks = _interrupt_while(suite_copy, run_env, progress_line, signal.SIGINT, survivors, starting)
+    if starting == "java" and pods.isolation_unavailable() is None:  # the master's and worker's pods were made
+        assert any(name.endswith("-master-0") for name in networks), networks
 
 
 PRODUCTION_FEATURE = """

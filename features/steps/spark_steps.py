@@ -2,7 +2,7 @@
 
 from behave import given, then, when
 
-from harness.spark import training
+from harness.spark import pod_view, training
 from support.reporting import attach_job, attach_json, attach_text
 from support.scenario import SPARK_CELL_STEP, world
 
@@ -196,3 +196,45 @@ def step_refused(context):
 def step_never_ran(context):
     spark = world(context).spark
     assert spark.job.returncode != 0 and not spark.job.result, f"the job ran: {spark.job.result}"
+
+
+@when("a job asks one of its executors what it sees of its pod")
+def step_pod_view(context):
+    spark = world(context).spark
+    spark.worker_pod = pod_view.WorkerPod.rendered(spark.site.mode, spark.site.version)
+    spark.pod_view, spark.job = pod_view.look_from_an_executor(spark.site, spark.worker_pod)
+    attach_json("what the executor saw of its pod", spark.pod_view.__dict__)
+
+
+@then("the executor ran as the user and group of the worker pod's securityContext")
+def step_pod_user(context):
+    spark = world(context).spark
+    seen, rendered = (spark.pod_view.uid, spark.pod_view.gid), (spark.worker_pod.uid, spark.worker_pod.gid)
+    assert seen == rendered, f"the executor ran as uid/gid {seen}, the chart renders {rendered}"
+
+
+@then("the executor could not see the file the driver wrote to its temporary folder")
+def step_pod_tmp(context):
+    view = world(context).spark.pod_view
+    assert not view.driver_file_visible, f"the executor read the driver's file in its {view.tmp}"
+
+
+@then("the executor could not write to its read-only root file system")
+def step_pod_read_only(context):
+    view = world(context).spark.pod_view
+    assert view.root_write_error == "EROFS", f"making a folder in /var/tmp: {view.root_write_error or 'it worked'}"
+
+
+@then("the executor's pod has a hostname and an address of its own")
+def step_pod_identity(context):
+    view = world(context).spark.pod_view
+    assert view.hostname != view.driver_hostname, f"the executor and the driver both run on {view.hostname}"
+    assert not view.address.startswith("127."), f"the executor's hostname {view.hostname} is {view.address}"
+
+
+@then("the master's Service name leads to the master's pod, which answers on the master's port only")
+def step_pod_service(context):
+    spark = world(context).spark
+    probes, worker = spark.pod_view.probes, spark.worker_pod
+    assert probes[worker.master_port_probe] == pod_view.ANSWERED, probes
+    assert probes[worker.worker_port_on_master_probe] == "ConnectionRefusedError", probes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from harness.chart import Rendered
 
@@ -42,6 +43,7 @@ class LocalEndpoints:
     gpu_discovery_script: Path | None
     spark_secret: str  # the local cluster's spark.authenticate.secret
     iceberg_jars: tuple[Path, ...] = ()  # empty: no Iceberg Spark runtime for this Spark version here
+    driver_host: str | None = None  # set when the executors run in pods: the address they reach drivers at
 
     @property
     def iceberg_warehouse(self) -> str:
@@ -89,6 +91,12 @@ def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
     _iceberg(settings, conf, local)
     if conf.get("spark.authenticate") == "true":
         settings._set("spark.authenticate.secret", local.spark_secret, SECRET_APPENDED, shown=MASKED)
+    if local.driver_host:
+        for key in ("spark.driver.host", "spark.driver.bindAddress"):
+            settings._set(key, local.driver_host, "the drivers run on this machine, not in a pod: the executors' "
+                          "pods reach it at the run's address on their bridge")
+        settings._set("spark.hadoop.fs.permissions.umask-mode", "000", "the drivers run as root here, the "
+                      "executors as the pods' uid: what one makes in shared storage the other must write into")
     _fast_on_loopback(settings, conf)
     return settings
 
@@ -149,6 +157,11 @@ class DaemonSettings:
     worker_opts: str
     translations: tuple[Translation, ...]
     properties: tuple[tuple[str, str], ...] = ()  # spark-defaults.conf as the daemons' pods read it
+    run_as: tuple[int, int] = (0, 0)  # uid and gid of the daemons' pods (securityContext)
+    master_service: str = ""  # the name the workers reach the master by
+    master_port: int = 7077
+    webui_port: int = 8080
+    worker_webui_port: int = 8081
 
     def write_properties(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,10 +188,12 @@ def _env(container: dict[str, object], name: str) -> str:
 
 
 def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None, gpu_discovery_script: Path | None,
-                    spark_secret: str) -> DaemonSettings:
+                    spark_secret: str, in_pods: bool = False) -> DaemonSettings:
     """One local worker stands for all the chart's workers; GPU resources come from the gpu mode's worker; the
-    daemons read the chart's security settings from spark-defaults.conf, as in their pods."""
+    daemons read the chart's security settings from spark-defaults.conf, as in their pods. `in_pods`: the
+    daemons run in pods of their own (harness/system/pods.py), on the chart's ports."""
     worker = rendered.container("spark-worker", "worker")
+    master = rendered.container("spark-master", "master")
     replicas = int(rendered.workload("spark-worker")["spec"]["replicas"])
     cores, memory = int(_arg(worker["args"], "--cores")), _memory_mb(_arg(worker["args"], "--memory"))
     translations = [
@@ -186,9 +201,12 @@ def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None, gpu_disco
                     "one local worker offers what the chart's workers offer together"),
         Translation("worker --memory", f"{memory}m x {replicas} workers", f"{memory * replicas}m",
                     "one local worker offers what the chart's workers offer together"),
-        Translation("master --port, --webui-port", " ".join(rendered.container("spark-master", "master")["args"]),
-                    "free loopback ports", "the chart's Service ports may be taken on this machine"),
     ]
+    if not in_pods:
+        translations.append(Translation("master --port, --webui-port", " ".join(master["args"]), "free loopback "
+                                        "ports", "the chart's Service ports may be taken on this machine"))
+    security = rendered.workload("spark-master")["spec"]["template"]["spec"].get("securityContext", {})
+    uid = int(security.get("runAsUser", 0))
     worker_opts = ""
     if gpu_rendered is not None and gpu_discovery_script is not None:
         chart_opts = _env(gpu_rendered.container("spark-worker", "worker"), "SPARK_WORKER_OPTS")
@@ -201,7 +219,9 @@ def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None, gpu_disco
         properties.append(("spark.authenticate.secret", spark_secret))
         translations.append(Translation("spark.authenticate.secret", "", MASKED, SECRET_APPENDED))
     return DaemonSettings(cores * replicas, memory * replicas, _env(worker, "SPARK_DAEMON_MEMORY"), worker_opts,
-                          tuple(translations), tuple(properties))
+                          tuple(translations), tuple(properties), (uid, int(security.get("runAsGroup", uid))),
+                          str(urlparse(worker["args"][-1]).hostname), int(_arg(master["args"], "--port")),
+                          int(_arg(master["args"], "--webui-port")), int(_arg(worker["args"], "--webui-port")))
 
 
 def connect_server_args(rendered: Rendered, master_url: str, host: str, port: int) -> tuple[list[str], list[Translation]]:

@@ -18,14 +18,15 @@ from typing import Any
 
 from harness import chart, progress
 from harness.errors import SuiteError
-from harness.spark.chart_settings import (LocalEndpoints, LocalSettings, connect_server_args, daemon_settings,
-                                          job_settings)
+from harness.spark.chart_settings import (LocalEndpoints, LocalSettings, Translation, connect_server_args,
+                                          daemon_settings, job_settings)
 from harness.spark.iceberg_runtime import iceberg_jars
 from harness.spark.jobs import JOBS_DIR
 from harness.spark.runtimes import SparkRuntime, ensure_runtime
 from harness.spark.site import IcebergCatalog, JobRun, SparkSite, run_logged
 from harness.spark.standalone import SparkConnectServer, SparkStandalone
 from harness.stores.postgres import Database
+from harness.system.pods import PodNetwork
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
 from harness.waits import SPARK_JOB_S
@@ -70,8 +71,12 @@ class LocalSparkPool:
     close()."""
 
     def __init__(self, workdir: Path, mlflow_url: str, storage_env: dict[str, str], database: Database,
-                 gpu_kind: str | None):
+                 gpu_kind: str | None, pods: PodNetwork | None = None):
         self.workdir = workdir
+        self.dfs_tmp = workdir / "mlflow-dfs-tmp"
+        self.pods = pods
+        # Where the drivers listen: the executors, in the workers' pods, reach this machine on the pods' bridge.
+        self.driver_host = pods.gateway if pods else LOOPBACK
         self.platform_env = {"MLFLOW_TRACKING_URI": mlflow_url}
         self.storage_env = storage_env
         self.database = database
@@ -106,7 +111,33 @@ class LocalSparkPool:
             jdbc_port=self.database.port, jdbc_password=self.database.password,
             s3_endpoint=self.storage_env["MLFLOW_S3_ENDPOINT_URL"],
             gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg,
-            spark_secret=self.spark_secret)
+            spark_secret=self.spark_secret, driver_host=self.pods.gateway if self.pods else None)
+
+    def pod_translations(self) -> list[Translation]:
+        """Where the processes of the chart's Spark pods run here."""
+        if self.pods is None:
+            return [Translation("every Spark pod", "a pod of its own", "a process of this machine, as root, on "
+                                "loopback", "pod isolation is off (see the run's environment)")]
+        return [
+            Translation("spark-master, spark-worker (executors inside)", "a pod of its own",
+                        f"a pod of its own on {self.pods.subnet}", "network namespace, hostname, securityContext "
+                        "uid/gid, read-only root, private /tmp: as the chart renders them"),
+            Translation("drivers (spark-client and master pods' spark-submit, the Connect server)", "in a pod",
+                        f"a process of this machine, as root, at {self.driver_host}", "MLflow, PostgreSQL and S3 "
+                        "listen on this machine's loopback here: only a process of this machine reaches them"),
+            Translation("MLFLOW_DFS_TMP, the Iceberg warehouse", "s3a:// storage every pod reaches (k8s target)",
+                        ", ".join(str(folder) for folder in self.shared_folders()) + ", mounted in the worker's pod",
+                        "hadoop-aws and Iceberg's AWS bundle cannot be had here"),
+        ]
+
+    def shared_folders(self) -> tuple[Path, ...]:
+        """What drivers and executors both write, as storage every pod shares would hold it on a cluster: the
+        staging path of Spark models (MLFLOW_DFS_TMP; s3a on the k8s target, which needs hadoop-aws from Maven)
+        and the Iceberg warehouse."""
+        folders = (self.dfs_tmp, self.workdir / "iceberg-warehouse")
+        for folder in folders:
+            folder.mkdir(exist_ok=True)
+        return folders
 
     def _cluster(self, version: str) -> SparkStandalone:
         for least_recent in self._live.use(version):
@@ -115,8 +146,8 @@ class LocalSparkPool:
             runtime = ensure_runtime(version)
             gpu_rendered = chart.render("gpu", version) if self.gpu_kind else None
             settings = daemon_settings(chart.render("standalone-submit", version), gpu_rendered,
-                                       gpu_discovery_script(self.gpu_kind), self.spark_secret)
-            cluster = SparkStandalone(runtime, self.workdir, settings)
+                                       gpu_discovery_script(self.gpu_kind), self.spark_secret, self.pods is not None)
+            cluster = SparkStandalone(runtime, self.workdir, settings, self.pods, self.shared_folders())
             self._clusters[version] = cluster
             self.started_versions.append(version)
             with progress.step(f"starting a Spark {version} standalone master and worker"):
@@ -140,11 +171,12 @@ class LocalSparkPool:
         if version not in self._connect:
             rendered = chart.render("connect-standalone", version)
             port = claim_port(None, f"the Spark {version} Connect server")
-            args, _ = connect_server_args(rendered, cluster.master_url, LOOPBACK, port)
+            args, _ = connect_server_args(rendered, cluster.master_url, self.driver_host, port)
             properties = job_settings(rendered, self.endpoints(cluster)).write_properties(
                 self.workdir / "spark-conf" / f"connect-{version}.conf")
-            server = SparkConnectServer(cluster, self.workdir, port, ["--properties-file", str(properties), *args],
-                                        self.platform_env)
+            server = SparkConnectServer(cluster, self.workdir, self.driver_host, port,
+                                        ["--properties-file", str(properties), *args],
+                                        {**self.platform_env, "SPARK_LOCAL_IP": self.driver_host})
             self._connect[version] = server
             with progress.step(f"starting the Spark {version} Connect server"):
                 server.start()
@@ -176,6 +208,7 @@ class LocalSparkSite(SparkSite):
         self.master_url = cluster.master_url
         self.connect_url = connect.url if connect else None
         self.gpu_kind = pool.gpu_kind
+        self.driver_host = pool.driver_host  # where drivers started here listen
         self.settings = settings
         self._rendered = rendered
         self._pool = pool
@@ -193,17 +226,16 @@ class LocalSparkSite(SparkSite):
         sections = [f"Spark {self.version} daemons (chart -> local):\n{self.cluster.settings.report()}",
                     f"{self.mode} jobs' spark-defaults.conf (chart -> local):\n{self.settings.report()}"]
         if self.connect_url:
-            _, connect = connect_server_args(self._rendered, self.master_url, LOOPBACK, 0)
+            _, connect = connect_server_args(self._rendered, self.master_url, self._pool.driver_host, 0)
             sections.append("Connect server (chart -> local):\n" + "\n".join(t.line() for t in connect))
+        sections.append("Pods (chart -> local):\n" + "\n".join(t.line() for t in self._pool.pod_translations()))
         return "\n\n".join(sections)
 
     def _env(self, storage_access: bool) -> dict[str, str]:
-        dfs_tmp = self._pool.workdir / "mlflow-dfs-tmp"
-        dfs_tmp.mkdir(exist_ok=True)
         storage = self._pool.storage_env if storage_access else {}
-        return self.runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(dfs_tmp),
+        return self.runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(self._pool.dfs_tmp),
                                  SPARK_MASTER=self.master_url, SPARK_CONF_DIR=str(self._conf_dir),
-                                 PYTHONPATH=str(JOBS_DIR))
+                                 PYTHONPATH=str(JOBS_DIR), SPARK_LOCAL_IP=self._pool.driver_host)
 
     def _log(self, job: str) -> Path:
         logs = self._pool.workdir / "logs" / "jobs"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from harness.errors import ServiceFailed
+from harness.system.pods import Pod
 from harness.system.waiting import WaitTimeout, wait_for
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
@@ -71,6 +72,7 @@ class ManagedProcess:
     env: dict[str, str] | None = None
     cwd: Path | None = None
     user: str | None = None
+    pod: Pod | None = None  # run inside this pod (harness/system/pods.py)
     stop_signal: signal.Signals = signal.SIGTERM
     stdout_path: Path | None = None  # when set, stdout goes here and only stderr to log_path
     _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -80,6 +82,8 @@ class ManagedProcess:
         argv = list(self.argv)
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
+        if self.pod is not None:
+            argv = self.pod.command(argv, self.cwd)
         with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out, \
                 interrupts_held():
             self._popen = subprocess.Popen(

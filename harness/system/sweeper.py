@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from harness.system import pods
+
 RUN_PREFIX = "spark-mlflow-spec-"
 OWNER_FILE = "owner"
 
@@ -64,6 +66,24 @@ def sweep(tmp: Path | None = None) -> list[str]:
             with contextlib.suppress(ProcessLookupError, PermissionError):  # gone already, or not ours
                 os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
         psutil.wait_procs(left, timeout=10)
+        networks = pods.remove_recorded(folder)
         shutil.rmtree(folder, ignore_errors=True)
-        swept.append(f"{folder}: {len(left)} leftover processes stopped, folder removed")
+        removed = f", its pods' network removed ({', '.join(networks)})" if networks else ""
+        swept.append(f"{folder}: {len(left)} leftover processes stopped{removed}, folder removed")
     return swept
+
+
+def orphan_networks(tmp: Path | None = None) -> list[str]:
+    """Pod networks (bridges, namespaces) on this machine that no live run recorded: a killed run's whose
+    folder is gone, or one the next run will sweep."""
+    root = tmp or Path(tempfile.gettempdir())
+    live = {name for folder in root.glob(f"{RUN_PREFIX}*") if _owner_alive(folder)
+            for name in _recorded(folder)}
+    return [name for name in pods.leftover_networks() if name not in live]
+
+
+def _recorded(folder: Path) -> list[str]:
+    try:
+        return (folder / pods.RECORD_FILE).read_text().split()
+    except FileNotFoundError:
+        return []

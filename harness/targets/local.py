@@ -32,7 +32,8 @@ from harness.spark.site import SparkSite
 from harness.stores.kept_data import KeptData
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
-from harness.system import sweeper
+from harness.system import sweeper, tools
+from harness.system.pods import PodNetwork, isolation_unavailable
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.abilities import (HandsOutDatabases, RunsBackupJobs, RunsMlopsApi, RunsProductionDeployment,
@@ -58,6 +59,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
         sweeper.claim(self.workdir)
         self._restore_temp_dir = redirect_temp_dir(self.workdir / "tmp")
+        self.pods, self.isolation = self._pod_network()
         self._postgres: PostgresService | None = None
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
@@ -72,6 +74,17 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         self._stack_errors: dict[str, Exception] = {}  # why one could not start: later scenarios get the same
         self._mlops: list[LocalMlopsService] = []
         self._identity_provider: IdentityProvider | None = None
+
+    def _pod_network(self) -> tuple[PodNetwork | None, str]:
+        """The run's pod network and what the report says of isolation."""
+        reason = "chosen with -D isolation=off" if self.config.isolation == "off" else isolation_unavailable()
+        if reason is not None:
+            progress.console.print(f"[yellow]pod isolation is off:[/] {reason}")
+            return None, f"off: {reason}"
+        repository = Path(__file__).resolve().parents[2]
+        network = PodNetwork.create(self.workdir, (tools.CACHE_DIR, Path(sys.base_prefix), repository))
+        return network, (f"on: Spark's masters, workers and executors in pods of their own on {network.subnet} "
+                         "(the drivers and the other services on this machine)")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -106,9 +119,11 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
     def declare_capabilities(self) -> Capabilities:
         no_gpus = None if shutil.which("nvidia-smi") else "no nvidia-smi on this machine"
         gpu_met, gpu_lacking = gpu_capability(self.config.gpu, no_gpus)
-        return Capabilities(frozenset(LOCAL_NEEDS | gpu_met), {
+        isolated = {"pod-isolation"} if self.pods is not None else set()
+        return Capabilities(frozenset(LOCAL_NEEDS | gpu_met | isolated), {
             "k8s": "needs a Kubernetes cluster: the local target has none (run with -D target=k8s and KUBECONFIG "
-                   "pointing at one)", **gpu_lacking})
+                   "pointing at one)",
+            "pod-isolation": f"needs the chart's pods isolated, and isolation is {self.isolation}", **gpu_lacking})
 
     def new_database(self, password: str | None = None) -> Database:
         self.platform()
@@ -280,7 +295,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         if self._spark is None:
             assert self._s3 is not None and self._database is not None
             self._spark = LocalSparkPool(self.workdir, platform.mlflow_url, self._s3.server_env(), self._database,
-                                         local_gpu_kind(self.config.gpu))
+                                         local_gpu_kind(self.config.gpu), self.pods)
         return self._spark.site(mode, version)
 
     def service_logs(self) -> dict[str, Path]:
@@ -291,7 +306,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
 
     def environment(self) -> dict[str, str]:
         env: dict[str, Any] = {"target": self.name, "mlflow": package_version("mlflow"),
-                               "python": sys.version.split()[0]}
+                               "python": sys.version.split()[0], "pod_isolation": self.isolation}
         if self._postgres:
             env["postgresql"] = self._postgres.version
         if self._mlflow and self._database:
@@ -341,5 +356,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
                 service.stop()
         self._mlflow = self._s3 = self._postgres = None
         self._platform = None
+        if self.pods is not None:
+            self.pods.close()
         self._restore_temp_dir()
         shutil.rmtree(self.workdir, ignore_errors=True)

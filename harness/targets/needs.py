@@ -19,6 +19,10 @@ NEEDS: dict[str, str] = {
         "faults injected into it, the backup and restore Jobs); on a cluster these are `helm test` of a release with "
         "those values, pod deletion and scaling PostgreSQL to zero, which the k8s target does not automate yet"),
     "mlops-api": "needs the platform's MLOps API, which this target cannot run",
+    "pod-isolation": (
+        "needs the chart's Spark pods apart from each other and from the drivers (own network, hostname, user, "
+        "read-only root and /tmp): the local target isolates them only as root with bubblewrap and network "
+        "namespaces, and not with -D isolation=off"),
     "spark-connect-ml": (
         "Spark 3.5's Connect has no ML (pyspark.ml over Connect came with Spark 4.0) and the row trains with "
         "pyspark.ml; the pyspark 3.5 wheels also ship no Connect server jar (Maven only, which this machine cannot "

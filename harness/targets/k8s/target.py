@@ -155,7 +155,7 @@ class K8sTarget(Target, RunsMlopsApi):
         return base64.b64decode(data[key]).decode()
 
     def declare_capabilities(self) -> Capabilities:
-        met = {"k8s", *(("mlops-api",) if self.config.mlops_image else ())}
+        met = {"k8s", "pod-isolation", *(("mlops-api",) if self.config.mlops_image else ())}
         return Capabilities(frozenset(met), {"mlops-api": MLOPS_IMAGE_MISSING}, {"gpu": self._gpu_unmet})
 
     def _gpu_unmet(self) -> str | None:

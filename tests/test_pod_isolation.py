@@ -1,0 +1,105 @@
+"""Pods made by the kernel: the sandbox's command line, and (as root, with bubblewrap) real pods on a bridge."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.system import pods, sweeper
+from harness.system.pods import Pod, PodNetwork
+from harness.system.waiting import wait_for
+
+needs_isolation = pytest.mark.skipif(pods.isolation_unavailable() is not None,
+                                     reason=f"pod isolation unavailable: {pods.isolation_unavailable()}")
+
+
+def _answers(address: str, port: int) -> bool:
+    with socket.socket() as outside:  # the run reaches a pod through the bridge
+        outside.settimeout(2)
+        return outside.connect_ex((address, port)) == 0
+
+
+def _pod(tmp_path: Path, **settings) -> Pod:
+    network = PodNetwork(7, tmp_path, shared_readable=(Path.home() / ".cache" / "runtimes", Path("/usr/lib/jvm")))
+    network.namespaces.add("default")
+    return Pod("spark-worker-0", "10.217.7.2", "sms7-spark-worker-0", network, 185, 185, "default", **settings)
+
+
+def test_a_pod_runs_as_its_uid_without_capabilities_on_a_read_only_root_with_a_private_tmp(tmp_path):
+    argv = _pod(tmp_path).command(["java", "-version"])
+    assert argv[:4] == ["ip", "netns", "exec", "sms7-spark-worker-0"]
+    assert argv[argv.index("--hostname") + 1] == "spark-worker-0"
+    assert argv[argv.index("--ro-bind"):argv.index("--ro-bind") + 3] == ["--ro-bind", "/", "/"]
+    assert ["--perms", "1777", "--tmpfs", "/tmp"] == argv[argv.index("/tmp") - 3:argv.index("/tmp") + 1]
+    assert argv[argv.index("--") + 1:] == ["setpriv", "--reuid=185", "--regid=185", "--clear-groups",
+                                           "--inh-caps=-all", "--bounding-set=-all", "java", "-version"]
+
+
+def test_only_what_the_pod_cannot_see_is_bound_and_its_parents_are_made_traversable(tmp_path):
+    runtimes = Path.home() / ".cache" / "runtimes"
+    argv = " ".join(_pod(tmp_path).command(["true"]))
+    assert f"--perms 0755 --dir {Path.home() / '.cache'} --ro-bind {runtimes} {runtimes}" in argv
+    assert "/usr/lib/jvm" not in argv  # visible through the read-only root already
+
+
+def test_a_pods_volumes_are_bound_read_write_after_their_parents(tmp_path):
+    pod = _pod(tmp_path)
+    volume = tmp_path / "work"
+    pod.own(volume)
+    argv = " ".join(pod.command(["true"], cwd=volume))
+    assert f"--bind {volume} {volume}" in argv and f"--chdir {volume}" in argv
+    assert argv.index(f"--dir {tmp_path}") < argv.index(f"--bind {volume}")
+
+
+def test_without_a_private_tmp_or_read_only_root_the_pod_sees_the_machines(tmp_path):
+    argv = _pod(tmp_path, private_tmp=False, read_only_root=False).command(["true"])
+    assert "--tmpfs" in argv and "/tmp" not in argv[argv.index("--tmpfs") + 1]
+    assert argv[argv.index("--dev") - 3:argv.index("--dev")] == ["--bind", "/", "/"]
+
+
+@needs_isolation
+def test_pods_reach_each_other_by_name_and_run_as_their_user_and_everything_goes_with_close(tmp_path):
+    network = PodNetwork.create(tmp_path, shared_readable=(Path(sys.base_prefix),))
+    python = str(Path(sys.base_prefix) / "bin" / "python3")  # the suite's venv is under /root, which pods cannot see
+    try:
+        server = network.pod("server-0", 185, 185, "ns", ["server-service"])
+        client = network.pod("client-0", 1000, 1000, "ns")
+        listening = subprocess.Popen(server.command([python, "-m", "http.server", "8080"]),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            asked = subprocess.run(client.command([
+                python, "-c", "import os, socket, time, urllib.request as u\n"
+                "for _ in range(50):\n"
+                "    try: print(u.urlopen('http://server-service:8080/', timeout=1).status); break\n"
+                "    except OSError: time.sleep(0.1)\n"
+                "print(os.getuid(), socket.gethostname())"]), capture_output=True, text=True, timeout=30)
+        finally:
+            listening.terminate()
+            listening.wait(10)
+        assert asked.stdout.split() == ["200", "1000", "client-0"], asked.stderr
+        # Only bubblewrap was stopped: the pod's processes go with it (the kernel ends its pid namespace).
+        wait_for(lambda: not _answers(server.address, 8080), "the pod's server to stop", 10, interval=0.1)
+    finally:
+        network.close()
+    assert not [name for name in pods.leftover_networks() if name.startswith((network.bridge, f"sms{network.index}-"))]
+
+
+@needs_isolation
+def test_a_killed_runs_pod_network_is_removed_by_the_sweeper(tmp_path):
+    stale = tmp_path / f"{sweeper.RUN_PREFIX}killed"
+    stale.mkdir()
+    done = subprocess.run([sys.executable, "-c", "import psutil; p = psutil.Process(); print(p.pid, p.create_time())"],
+                          capture_output=True, text=True, check=True)
+    (stale / sweeper.OWNER_FILE).write_text(done.stdout)
+    network = PodNetwork.create(stale)
+    network.pod("left-0", 185, 185, "ns")
+    assert set(sweeper.orphan_networks(tmp_path)) >= {network.bridge, f"sms{network.index}-left-0",
+                                                      f"smsv{network.index}-2"}
+    swept = sweeper.sweep(tmp_path)
+    assert swept == [f"{stale}: 0 leftover processes stopped, its pods' network removed "
+                     f"(smsv{network.index}-2, {network.bridge}, sms{network.index}-left-0), folder removed"]
+    assert network.bridge not in pods.leftover_networks()
