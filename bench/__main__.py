@@ -1,7 +1,7 @@
 """`make bench`: time to a healthy local platform, MLflow API latencies, chart matrix render + validation,
 the production deployment's throughput and failover gap, what single sign-on costs a request against basic
 auth, backup and restore at a realistic size (seed 003's RTO and RPO; BENCH_DR_SCALE shrinks it), the last
-acceptance run's overhead ratio and Spark matrix total, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
+acceptance run's overhead ratio and Spark matrix total, what a pod of the local target costs, the MLOps API's latencies and job throughput (seed 004), and (with BENCH_SPARK=4.1.1) one matrix
 row per mode with the job's timeline of phases."""
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from rich.table import Table
 
 from harness import chart, timings
 from harness.config import RunConfig
-from harness.matrix import all_cells
+from harness.matrix import SPARK_VERSIONS, all_cells
 from harness.matrix_grid import MATRIX_JSON, totals_text
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.backup import BackupJob, newest_good
@@ -28,6 +31,11 @@ from harness.production.identity import IdentityProvider
 from harness.production.sso import SsoDeployment, sso_values
 from harness.production.stack import ProductionStack
 from harness.spark import training
+from harness.spark.chart_settings import daemon_settings
+from harness.spark.runtimes import ensure_runtime
+from harness.spark.standalone import SparkStandalone
+from harness.system import pods, tools
+from harness.system.pods import PodNetwork
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
 from harness.workflow.checks import dataframe_split, sample_rows
@@ -259,6 +267,37 @@ def disaster_recovery(target: LocalTarget) -> None:
                   f"  came back: {'everything' if after == before else 'NOT everything'} {after}", markup=False)
 
 
+def pod_isolation() -> None:
+    """What a pod costs (harness/system/pods.py): its namespace and veth pair, a process started in its sandbox
+    against the same process started plainly, and a Spark master and worker started in pods against plainly."""
+    if (why := pods.isolation_unavailable()) is not None:
+        console.print(f"pod isolation: not measured, it is off here ({why})")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        network = PodNetwork.create(Path(folder), (tools.CACHE_DIR, Path(sys.base_prefix)))
+        try:
+            made = [timed(lambda n=n: network.pod(f"bench-{n}", 185, 185, "bench"))[1] for n in range(10)]
+            pod = network.pods["bench-0"]
+            plain = [timed(lambda: subprocess.run(["true"], check=True))[1] for _ in range(10)]
+            sandboxed = [timed(lambda: subprocess.run(pod.command(["true"]), check=True))[1] for _ in range(10)]
+            console.print(f"pod isolation: a pod's namespace and veth pair {statistics.median(made) * 1000:.0f} ms; "
+                          f"a process started in its sandbox {statistics.median(sandboxed) * 1000:.0f} ms against "
+                          f"{statistics.median(plain) * 1000:.1f} ms plainly (median of 10)")
+            for in_pods in (False, True):
+                runtime = ensure_runtime(SPARK_VERSIONS[-1])
+                settings = daemon_settings(chart.render_default(), None, None, "bench", in_pods)
+                cluster = SparkStandalone(runtime, Path(folder) / ("pods" if in_pods else "plain"), settings,
+                                          network if in_pods else None)
+                try:
+                    _, elapsed = timed(cluster.start)
+                finally:
+                    cluster.stop()
+                console.print(f"  Spark {runtime.version} master and worker {'in pods' if in_pods else 'plainly'}: "
+                              f"registered in {elapsed:.1f}s")
+        finally:
+            network.close()
+
+
 def suite_overhead() -> None:
     """The last acceptance run's wall time against the raw operations it waited on, and its matrix's total."""
     ledger = timings.read(timings.LEDGER)
@@ -279,6 +318,7 @@ def suite_overhead() -> None:
 def main() -> None:
     chart_matrix()
     suite_overhead()
+    pod_isolation()
     target = LocalTarget(RunConfig(gpu="simulated"))  # the gpu row runs on simulated GPUs, as in make test
     try:
         _, elapsed = timed(target.platform)
