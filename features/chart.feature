@@ -159,6 +159,7 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     And the executor could not write to its read-only root file system
     And the executor's pod has a hostname and an address of its own
     And the master's Service name leads to the master's pod, which answers on the master's port only
+    And the driver ran as the same user on a read-only root file system, in a pod of its own
 
   # What the chart renders is what the platform runs, and each argument does what it promises
 

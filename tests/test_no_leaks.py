@@ -71,12 +71,26 @@ def _interrupt_while(features: Path, env: dict[str, str], progress_line: str, si
             break
     wait_for(lambda: any(starting in s for s in survivors(marker)), f"a process of {starting}", 60)
     networks = [name for record in tmp.glob(f"*/{pods.RECORD_FILE}") for name in record.read_text().split()]
+    made = _identities(networks)
     behave.send_signal(sig)
     behave.communicate(timeout=120)
     assert survivors(marker) == []
     assert list(tmp.iterdir()) == []
-    assert set(networks) & set(pods.leftover_networks()) == set()
+    assert set(made.items()) & set(_identities(networks).items()) == set()
     return networks
+
+
+def _identities(names: list[str]) -> dict[str, str]:
+    """Which link or network namespace each name is now (an interface index, a namespace inode): the same name
+    may be another run's by the time a check looks again, never the same link or namespace."""
+    found = {}
+    for name in names:
+        link, namespace = Path("/sys/class/net") / name / "ifindex", Path("/run/netns") / name
+        if link.exists():
+            found[name] = link.read_text().strip()
+        elif namespace.exists():
+            found[name] = str(namespace.stat().st_ino)
+    return found
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

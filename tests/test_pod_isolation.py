@@ -103,3 +103,12 @@ def test_a_killed_runs_pod_network_is_removed_by_the_sweeper(tmp_path):
     assert swept == [f"{stale}: 0 leftover processes stopped, its pods' network removed "
                      f"(smsv{network.index}-2, {network.bridge}, sms{network.index}-left-0), folder removed"]
     assert network.bridge not in pods.leftover_networks()
+
+
+def test_a_pod_on_the_machines_network_is_sandboxed_the_same_way_and_reached_at_the_bridges_address(tmp_path):
+    network = PodNetwork(7, tmp_path)
+    client = network.pod("spark-client-0", 185, 185, "spark-client", host_network=True)
+    argv = client.command(["spark-submit"])
+    assert argv[0] == "bwrap" and client.netns is None and client.address == network.gateway == "10.217.7.1"
+    assert argv[argv.index("--") + 1:argv.index("--") + 3] == ["setpriv", "--reuid=185"]
+    assert "10.217.7.1 spark-client-0" in network.hosts_file("spark-client").read_text()

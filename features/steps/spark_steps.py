@@ -238,3 +238,12 @@ def step_pod_service(context):
     probes, worker = spark.pod_view.probes, spark.worker_pod
     assert probes[worker.master_port_probe] == pod_view.ANSWERED, probes
     assert probes[worker.worker_port_on_master_probe] == "ConnectionRefusedError", probes
+
+
+@then("the driver ran as the same user on a read-only root file system, in a pod of its own")
+def step_pod_driver(context):
+    spark = world(context).spark
+    view, rendered = spark.pod_view, (spark.worker_pod.uid, spark.worker_pod.gid)
+    assert view.driver_user == rendered, f"the driver ran as uid/gid {view.driver_user}, the chart renders {rendered}"
+    made = view.driver_root_write_error or "it worked"
+    assert view.driver_root_write_error == "EROFS", f"the driver making a folder in /var/tmp: {made}"

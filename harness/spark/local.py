@@ -26,9 +26,9 @@ from harness.spark.runtimes import SparkRuntime, ensure_runtime
 from harness.spark.site import IcebergCatalog, JobRun, SparkSite, run_logged
 from harness.spark.standalone import SparkConnectServer, SparkStandalone
 from harness.stores.postgres import Database
-from harness.system.pods import PodNetwork
+from harness.system.pods import Pod, PodNetwork
+from harness.system.tools import CACHE_DIR
 from harness.system.ports import LOOPBACK, claim_port
-from harness.system.process import ManagedProcess
 from harness.waits import SPARK_JOB_S
 
 
@@ -43,6 +43,10 @@ def local_gpu_kind(gpu_setting: str) -> str | None:
 
 
 MAX_LIVE_VERSIONS = 2
+# Bytecode of the runtimes' modules as the pods' user compiles it (PYTHONPYCACHEPREFIX), kept between runs.
+PYTHON_BYTECODE = CACHE_DIR / "pod-bytecode"
+# A driver in a pod: the pod's own /tmp, and bytecode where its user may write (the runtimes are read-only).
+POD_DRIVER_ENV = {"SPARK_SUBMIT_OPTS": "-Djava.io.tmpdir=/tmp", "PYTHONPYCACHEPREFIX": str(PYTHON_BYTECODE)}
 
 
 class LiveVersions:
@@ -82,6 +86,7 @@ class LocalSparkPool:
         self.database = database
         self.gpu_kind = gpu_kind
         self.spark_secret = secrets.token_hex(16)  # the chart's generated spark-auth Secret, here
+        self.client_pod = self._client_pod()
         self._live = LiveVersions()
         self._clusters: dict[str, SparkStandalone] = {}
         self._connect: dict[str, SparkConnectServer] = {}
@@ -113,6 +118,23 @@ class LocalSparkPool:
             gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg,
             spark_secret=self.spark_secret, driver_host=self.pods.gateway if self.pods else None)
 
+    def _client_pod(self) -> Pod | None:
+        """The pod the drivers run in (spark-submit in the client and master pods, Connect clients)."""
+        return self._driver_pod("spark-client-0", self.workdir / "logs" / "jobs")
+
+    def _driver_pod(self, name: str, work_dir: Path) -> Pod | None:
+        """A pod for drivers, with `work_dir` its own: the chart's Spark user, on this machine's network, where
+        MLflow, PostgreSQL and S3 listen on loopback."""
+        if self.pods is None:
+            return None
+        uid, gid = daemon_settings(chart.render_default(), None, None, "", in_pods=True).run_as
+        pod = self.pods.pod(name, uid, gid, "spark-drivers", host_network=True)
+        pod.readable = (self.workdir / "spark-conf",)
+        pod.writable = ()
+        pod.own(work_dir)
+        pod.share(*self.shared_folders(), PYTHON_BYTECODE)
+        return pod
+
     def pod_translations(self) -> list[Translation]:
         """Where the processes of the chart's Spark pods run here."""
         if self.pods is None:
@@ -122,9 +144,12 @@ class LocalSparkPool:
             Translation("spark-master, spark-worker (executors inside)", "a pod of its own",
                         f"a pod of its own on {self.pods.subnet}", "network namespace, hostname, securityContext "
                         "uid/gid, read-only root, private /tmp: as the chart renders them"),
-            Translation("drivers (spark-client and master pods' spark-submit, the Connect server)", "in a pod",
-                        f"a process of this machine, as root, at {self.driver_host}", "MLflow, PostgreSQL and S3 "
-                        "listen on this machine's loopback here: only a process of this machine reaches them"),
+            Translation("drivers (spark-client and master pods' spark-submit, Connect clients), the Connect "
+                        "server", "a pod's network", f"pods on this machine's network, at {self.driver_host}",
+                        "MLflow, PostgreSQL and S3 listen on this machine's loopback here: only its network reaches "
+                        "them"),
+            Translation("the MLOps API and its drivers", "a pod of its own",
+                        f"processes of this machine, as root, at {self.driver_host}", "not in a pod yet"),
             Translation("MLFLOW_DFS_TMP, the Iceberg warehouse", "s3a:// storage every pod reaches (k8s target)",
                         ", ".join(str(folder) for folder in self.shared_folders()) + ", mounted in the worker's pod",
                         "hadoop-aws and Iceberg's AWS bundle cannot be had here"),
@@ -174,9 +199,13 @@ class LocalSparkPool:
             args, _ = connect_server_args(rendered, cluster.master_url, self.driver_host, port)
             properties = job_settings(rendered, self.endpoints(cluster)).write_properties(
                 self.workdir / "spark-conf" / f"connect-{version}.conf")
+            work_dir = cluster.workdir / "connect"
+            work_dir.mkdir(parents=True, exist_ok=True)
+            pod = self._driver_pod(f"spark-{version.replace('.', '-')}-connect-0", work_dir)
             server = SparkConnectServer(cluster, self.workdir, self.driver_host, port,
                                         ["--properties-file", str(properties), *args],
-                                        {**self.platform_env, "SPARK_LOCAL_IP": self.driver_host})
+                                        {**self.platform_env, "SPARK_LOCAL_IP": self.driver_host,
+                                         **(POD_DRIVER_ENV if pod else {})}, pod, work_dir)
             self._connect[version] = server
             with progress.step(f"starting the Spark {version} Connect server"):
                 server.start()
@@ -233,9 +262,10 @@ class LocalSparkSite(SparkSite):
 
     def _env(self, storage_access: bool) -> dict[str, str]:
         storage = self._pool.storage_env if storage_access else {}
+        in_pod = POD_DRIVER_ENV if self._pool.client_pod else {}
         return self.runtime.env(**self._pool.platform_env, **storage, MLFLOW_DFS_TMP=str(self._pool.dfs_tmp),
                                  SPARK_MASTER=self.master_url, SPARK_CONF_DIR=str(self._conf_dir),
-                                 PYTHONPATH=str(JOBS_DIR), SPARK_LOCAL_IP=self._pool.driver_host)
+                                 PYTHONPATH=str(JOBS_DIR), SPARK_LOCAL_IP=self._pool.driver_host, **in_pod)
 
     def _log(self, job: str) -> Path:
         logs = self._pool.workdir / "logs" / "jobs"
@@ -249,35 +279,15 @@ class LocalSparkSite(SparkSite):
                 "--properties-file", str(self._properties), *confs, str(JOBS_DIR / job), *job_args]
         log = self._log(job)
         return run_logged(f"spark-submit {job}", argv, log, self._env(storage_access), timeout, cwd=log.parent,
-                          stop_when_logged=stop_when_logged)
+                          stop_when_logged=stop_when_logged, pod=self._pool.client_pod)
 
     def run_python(self, job: str, job_args: list[str], timeout: float = SPARK_JOB_S,
                    cwd: Path | None = None, module: bool = False, storage_access: bool = False) -> JobRun:
         target = ["-m", job] if module else [str(JOBS_DIR / job)]
         argv = [str(self.runtime.python), *target, *job_args]
         log = self._log(job)
-        return run_logged(f"python {job}", argv, log, self._env(storage_access), timeout, cwd or log.parent)
-
-    def launch(self, name: str, program: Path, args: list[str], python: Path, extra_env: dict[str, str],
-               log_path: Path) -> ManagedProcess:
-        argv = [str(self.runtime.spark_home / "bin" / "spark-submit"), "--master", self.master_url,
-                "--properties-file", str(self._properties), "--name", name, str(program), *args]
-        env = {**self._env(storage_access=False), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),
-               **extra_env}
-        # The job's folder is its working directory: Spark may write spark-warehouse/ or metastore files there.
-        process = ManagedProcess(name, argv, log_path, env=env, cwd=log_path.parent,
-                                 stdout_path=log_path.with_suffix(".out"))
-        process.start()
-        return process
-
-    def application_named(self, name: str) -> dict[str, Any] | None:
-        state = self.cluster.state()
-        found = [app for app in state.get("activeapps", []) + state.get("completedapps", []) if app["name"] == name]
-        return dict(found[-1]) if found else None
-
-    def free_cores(self) -> tuple[int, int]:
-        state = self.cluster.state()
-        return int(state["aliveworkers"]), int(state["cores"]) - int(state["coresused"])
+        return run_logged(f"python {job}", argv, log, self._env(storage_access), timeout, cwd or log.parent,
+                          pod=self._pool.client_pod)
 
     def application_state(self, app_id: str) -> str | None:
         app = self.cluster.application(app_id)

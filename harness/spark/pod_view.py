@@ -25,10 +25,14 @@ class PodView:
     root_write_error: str | None  # errno name of making a folder in /var/tmp; None: it was made
     probes: dict[str, str]  # "host:port" -> "answered" or why the connection failed
     driver_hostname: str
+    driver_user: tuple[int, int]  # uid, gid
+    driver_root_write_error: str | None
 
     @classmethod
     def from_job(cls, result: dict[str, Any]) -> "PodView":
-        return cls(**result["executor"], driver_hostname=result["driver"]["hostname"])
+        driver = result["driver"]
+        return cls(**result["executor"], driver_hostname=driver["hostname"], driver_user=(driver["uid"], driver["gid"]),
+                   driver_root_write_error=driver["root_write_error"])
 
 
 @dataclass(frozen=True)

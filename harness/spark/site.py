@@ -13,6 +13,7 @@ from harness import timings
 from harness.chart import Rendered, iceberg_catalogs
 from harness.errors import SuiteError
 from harness.spark.jobs.jobcommon import RESULT_PREFIX
+from harness.system.pods import Pod
 from harness.system.process import ManagedProcess, tail
 from harness.waits import SPARK_JOB_S
 
@@ -65,13 +66,14 @@ def masked(argv: Sequence[str], secrets: Sequence[str]) -> list[str]:
 
 
 def run_logged(name: str, argv: Sequence[str], log_path: Path, env: dict[str, str], timeout: float,
-               cwd: Path | None = None, secrets: Sequence[str] = (), stop_when_logged: str | None = None) -> JobRun:
-    """Run a job to completion in its own process group; a timeout or Ctrl-C takes the whole group down, and
-    so does `stop_when_logged` appearing in its log (the job then counts as stopped: return code None).
-    The JobRun keeps the command line with `secrets` masked."""
+               cwd: Path | None = None, secrets: Sequence[str] = (), stop_when_logged: str | None = None,
+               pod: Pod | None = None) -> JobRun:
+    """Run a job to completion in its own process group (in `pod` when given); a timeout or Ctrl-C takes the
+    whole group down, and so does `stop_when_logged` appearing in its log (the job then counts as stopped:
+    return code None). The JobRun keeps the command line with `secrets` masked."""
     stdout_path = log_path.with_suffix(".out")
     # stdout apart from stderr: Spark logs to stderr at any moment and would split the result line.
-    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path)
+    process = ManagedProcess(name, argv, log_path, env=env, cwd=cwd, stdout_path=stdout_path, pod=pod)
     started, launched_at = time.perf_counter(), time.time()
     process.start()
     try:
@@ -149,20 +151,6 @@ class SparkSite(abc.ABC):
     @abc.abstractmethod
     def application_state(self, app_id: str) -> str | None:
         """What the cluster manager says of an application (e.g. FINISHED), None if it does not know it."""
-
-    def launch(self, name: str, program: Path, args: list[str], python: Path, extra_env: dict[str, str],
-               log_path: Path) -> ManagedProcess:
-        """Start `spark-submit --name <name> program args` with the driver (and executors) on `python`, without
-        waiting for it (@needs-local-spark)."""
-        raise SuiteError(f"Spark in {self.mode} mode on this target does not take submissions from this machine")
-
-    def application_named(self, name: str) -> dict[str, Any] | None:
-        """The cluster manager's record of the application called `name`, None while it has none."""
-        raise SuiteError(f"Spark in {self.mode} mode on this target does not list applications by name")
-
-    def free_cores(self) -> tuple[int, int]:
-        """(alive workers, cores not held by any application)."""
-        raise SuiteError(f"Spark in {self.mode} mode on this target has no standalone master to ask")
 
     @abc.abstractmethod
     def settings_report(self) -> str:

@@ -123,11 +123,14 @@ class SparkStandalone:
 
 
 class SparkConnectServer:
-    """spark-submit of the Connect server with `submit_args` (the chart's, translated by the caller for `port`)."""
+    """spark-submit of the Connect server with `submit_args` (the chart's, translated by the caller for `port`),
+    in `pod` when given."""
 
     def __init__(self, cluster: SparkStandalone, workdir: Path, host: str, port: int, submit_args: list[str],
-                 extra_env: dict[str, str]) -> None:
+                 extra_env: dict[str, str], pod: Pod | None = None, work_dir: Path | None = None) -> None:
         self.cluster = cluster
+        self.pod = pod
+        self.work_dir = work_dir  # its working directory (spark-warehouse/ and the like go there)
         self.host = host
         self.port = port
         self.submit_args = submit_args
@@ -147,7 +150,7 @@ class SparkConnectServer:
         self._process = ManagedProcess(
             f"Spark {runtime.version} Connect server",
             [str(runtime.spark_home / "bin" / "spark-submit"), *self.submit_args],
-            self.log_path, env=runtime.env(**self.extra_env))
+            self.log_path, env=runtime.env(**self.extra_env), cwd=self.work_dir, pod=self.pod)
         self._process.start()
         self._process.wait_ready(lambda: is_listening(self.port, self.host), f"Spark Connect on {self.url}",
                                  SPARK_CLUSTER_START_S)

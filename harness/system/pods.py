@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,7 @@ class Pod:
 
     name: str
     address: str
-    netns: str
+    netns: str | None  # None: the machine's own network (hostNetwork)
     network: "PodNetwork"
     uid: int
     gid: int
@@ -94,8 +95,8 @@ class Pod:
         # A pid namespace of its own: when bubblewrap goes, its init goes (--die-with-parent) and the kernel
         # takes every process of the pod with it. The pod's own processes could not be told so: dropping the
         # uid (setpriv) clears a parent-death signal.
-        return ["ip", "netns", "exec", self.netns, "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts",
-                "--unshare-ipc",
+        network = ["ip", "netns", "exec", self.netns] if self.netns else []
+        return [*network, "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts", "--unshare-ipc",
                 "--hostname", self.name, *mounts, "--setenv", "TMPDIR", "/tmp", "--setenv", "HOME", "/tmp",
                 "--", *drop, *argv]
 
@@ -132,8 +133,10 @@ class PodNetwork:
 
     @classmethod
     def create(cls, folder: Path, shared_readable: Sequence[Path] = ()) -> "PodNetwork":
-        """Claim the first free 10.217.N.0/24 (its bridge is the claim) and record it in `folder`."""
-        for index in NETWORKS:
+        """Claim a free 10.217.N.0/24 (its bridge is the claim) and record it in `folder`. The search starts at
+        a random N: runs that start together rarely race for one, and a name is seldom reused soon after."""
+        start = random.randrange(len(NETWORKS))
+        for index in [*NETWORKS[start:], *NETWORKS[:start]]:
             bridge = f"{BRIDGE_PREFIX}{index}"
             done = subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], capture_output=True, text=True,
                                   check=False)
@@ -169,29 +172,36 @@ class PodNetwork:
     def passwd_file(self) -> Path:
         return self.folder / "pod-passwd"
 
-    def pod(self, name: str, uid: int, gid: int, namespace: str, service_names: Sequence[str] = ()) -> Pod:
+    def pod(self, name: str, uid: int, gid: int, namespace: str, service_names: Sequence[str] = (),
+            host_network: bool = False) -> Pod:
         """The pod called `name` (made on first use): reachable by its name from every pod, and by its
-        `service_names` from the pods of its namespace."""
-        if name in self.pods:
-            return self.pods[name]
-        number = len(self.pods) + 2
+        `service_names` from the pods of its namespace. With `host_network` it shares this machine's network
+        and the pods reach it at the bridge's address."""
+        if name not in self.pods:
+            address, netns = (self.gateway, None) if host_network else self._network_namespace(name)
+            self.pods[name] = Pod(name, address, netns, self, uid, gid, namespace)
+            self.service_names[name] = list(service_names)
+            self.namespaces.add(namespace)
+            self._write_names()
+        return self.pods[name]
+
+    def _network_namespace(self, name: str) -> tuple[str, str]:
+        """A network namespace for pod `name` with a veth pair to the bridge: its address and name."""
+        number = len([pod for pod in self.pods.values() if pod.netns]) + 2
         netns, host_side = f"{NETNS_PREFIX}{self.index}-{name}", f"{VETH_PREFIX}{self.index}-{number}"
+        pod_side = f"smsp{self.index}-{number}"
         self._record(netns)
         self._record(host_side)
         _ip("netns", "add", netns)
-        _ip("link", "add", host_side, "type", "veth", "peer", "name", f"smsp{self.index}-{number}")
-        _ip("link", "set", f"smsp{self.index}-{number}", "netns", netns)
+        _ip("link", "add", host_side, "type", "veth", "peer", "name", pod_side)
+        _ip("link", "set", pod_side, "netns", netns)
         _ip("link", "set", host_side, "master", self.bridge, "up")
-        _ip("-n", netns, "link", "set", f"smsp{self.index}-{number}", "name", "eth0")
+        _ip("-n", netns, "link", "set", pod_side, "name", "eth0")
         address = f"{SUBNET.format(index=self.index)}.{number}"
         _ip("-n", netns, "addr", "add", f"{address}/24", "dev", "eth0")
         _ip("-n", netns, "link", "set", "eth0", "up")
         _ip("-n", netns, "link", "set", "lo", "up")
-        pod = self.pods[name] = Pod(name, address, netns, self, uid, gid, namespace)
-        self.service_names[name] = list(service_names)
-        self.namespaces.add(namespace)
-        self._write_names()
-        return pod
+        return address, netns
 
     def _write_names(self) -> None:
         # Written in place: a pod's /etc/hosts is a bind of this very file, which a new inode would not reach.

@@ -83,8 +83,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             return None, f"off: {reason}"
         repository = Path(__file__).resolve().parents[2]
         network = PodNetwork.create(self.workdir, (tools.CACHE_DIR, Path(sys.base_prefix), repository))
-        return network, (f"on: Spark's masters, workers and executors in pods of their own on {network.subnet} "
-                         "(the drivers and the other services on this machine)")
+        return network, (f"on: Spark's masters and workers (executors inside) in pods of their own on "
+                         f"{network.subnet}, the drivers in a pod on this machine's network; the Connect server, "
+                         "the MLOps API, MLflow, PostgreSQL and S3 as processes of this machine")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")

@@ -1,5 +1,6 @@
 """spark-submit job: what one executor sees of the pod it runs in, beside a file the driver wrote to its own
-temporary folder. Each --probe HOST:PORT is a TCP connection the executor tries."""
+temporary folder, and what the driver sees of its own. Each --probe HOST:PORT is a TCP connection the executor
+tries."""
 
 import argparse
 import errno
@@ -59,6 +60,7 @@ def view(_):
 
 executor = spark.sparkContext.parallelize([0], 1).mapPartitions(view).collect()[0]
 os.unlink(driver_file)
-driver = {"hostname": socket.gethostname(), "driver_file": driver_file}
+driver = {"hostname": socket.gethostname(), "driver_file": driver_file, "uid": os.getuid(), "gid": os.getgid(),
+          "root_write_error": root_write_error()}
 spark.stop()
 report({"executor": executor, "driver": driver})
