@@ -112,3 +112,26 @@ def test_a_pod_on_the_machines_network_is_sandboxed_the_same_way_and_reached_at_
     assert argv[0] == "bwrap" and client.netns is None and client.address == network.gateway == "10.217.7.1"
     assert argv[argv.index("--") + 1:argv.index("--") + 3] == ["setpriv", "--reuid=185"]
     assert "10.217.7.1 spark-client-0" in network.hosts_file("spark-client").read_text()
+
+
+def test_a_pod_with_devices_gets_them_from_this_machine(tmp_path):
+    argv = " ".join(_pod(tmp_path, devices=(Path("/dev/nvidia0"),)).command(["nvidia-smi"]))
+    assert "--dev /dev --proc /proc --dev-bind /dev/nvidia0 /dev/nvidia0" in argv
+
+
+def test_a_network_the_machine_refuses_turns_isolation_off_with_the_reason(monkeypatch):
+    from harness.config import RunConfig
+    from harness.errors import SuiteError
+    from harness.targets import local
+
+    def refused(*_args, **_kwargs):
+        raise SuiteError("ip link add smsbr9 type bridge failed: Operation not permitted")
+    monkeypatch.setattr(local, "isolation_unavailable", lambda: None)
+    monkeypatch.setattr(PodNetwork, "create", refused)
+    target = local.LocalTarget(RunConfig())
+    try:
+        assert target.pods is None
+        assert target.isolation == "off: ip link add smsbr9 type bridge failed: Operation not permitted"
+        assert target.declare_capabilities().unmet("pod-isolation") is not None
+    finally:
+        target.close()

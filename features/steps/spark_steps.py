@@ -237,7 +237,8 @@ def step_pod_service(context):
     spark = world(context).spark
     probes, worker = spark.pod_view.probes, spark.worker_pod
     assert probes[worker.master_port_probe] == pod_view.ANSWERED, probes
-    assert probes[worker.worker_port_on_master_probe] == "ConnectionRefusedError", probes
+    # Refused here; a cluster's Service may drop a port it does not serve instead (a timeout).
+    assert probes[worker.worker_port_on_master_probe] != pod_view.ANSWERED, probes
 
 
 @then("the driver ran as the same user on a read-only root file system, in a pod of its own")

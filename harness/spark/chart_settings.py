@@ -93,10 +93,10 @@ def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
         settings._set("spark.authenticate.secret", local.spark_secret, SECRET_APPENDED, shown=MASKED)
     if local.driver_host:
         for key in ("spark.driver.host", "spark.driver.bindAddress"):
-            settings._set(key, local.driver_host, "the drivers run on this machine, not in a pod: the executors' "
-                          "pods reach it at the run's address on their bridge")
-        settings._set("spark.hadoop.fs.permissions.umask-mode", "000", "the drivers run as root here, the "
-                      "executors as the pods' uid: what one makes in shared storage the other must write into")
+            settings._set(key, local.driver_host, "the drivers run on this machine's network (in pods or not): "
+                          "the executors' pods reach it at the run's address on their bridge")
+        settings._set("spark.hadoop.fs.permissions.umask-mode", "000", "the MLOps API's drivers run as root here, "
+                      "the executors as the pods' uid: what one makes in shared storage the other must write into")
     _fast_on_loopback(settings, conf)
     return settings
 

@@ -172,7 +172,8 @@ class LocalSparkPool:
             gpu_rendered = chart.render("gpu", version) if self.gpu_kind else None
             settings = daemon_settings(chart.render("standalone-submit", version), gpu_rendered,
                                        gpu_discovery_script(self.gpu_kind), self.spark_secret, self.pods is not None)
-            cluster = SparkStandalone(runtime, self.workdir, settings, self.pods, self.shared_folders())
+            gpus = tuple(sorted(Path("/dev").glob("nvidia*"))) if self.gpu_kind == "nvidia" else ()
+            cluster = SparkStandalone(runtime, self.workdir, settings, self.pods, self.shared_folders(), gpus)
             self._clusters[version] = cluster
             self.started_versions.append(version)
             with progress.step(f"starting a Spark {version} standalone master and worker"):

@@ -23,8 +23,10 @@ class SparkStandalone:
     on a cluster)."""
 
     def __init__(self, runtime: SparkRuntime, workdir: Path, settings: DaemonSettings,
-                 pods: PodNetwork | None = None, shared: tuple[Path, ...] = ()) -> None:
+                 pods: PodNetwork | None = None, shared: tuple[Path, ...] = (),
+                 devices: tuple[Path, ...] = ()) -> None:
         self.runtime = runtime
+        self.devices = devices  # what the worker's pod gets of this machine's /dev (GPUs)
         self.workdir = workdir / f"spark-{runtime.version}"
         self.settings = settings
         self.pods = pods
@@ -77,6 +79,7 @@ class SparkStandalone:
         self._worker_pod = self.pods.pod(f"spark-{version}-worker-0", uid, gid, namespace)
         self._master_pod.readable = self._worker_pod.readable = (self.workdir / "spark-daemons.conf",)
         self._worker_pod.writable = ()
+        self._worker_pod.devices = self.devices
         self._worker_pod.own(self.workdir / "work", self.workdir / "logs")
         self._worker_pod.share(*self.shared)
         self.host = self._master_pod.address

@@ -44,6 +44,13 @@ def isolation_unavailable() -> str | None:
     for tool, package in (("bwrap", "bubblewrap"), ("ip", "iproute2"), ("setpriv", "util-linux")):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (Debian package {package}; make setup installs it)"
+    # Root in a container may still be refused namespaces (no CAP_SYS_ADMIN or CAP_NET_ADMIN, a seccomp filter).
+    for probe, what in ((["unshare", "--net", "true"], "network namespaces"),
+                        (["bwrap", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--ro-bind", "/", "/", "--dev",
+                          "/dev", "--proc", "/proc", "--", "true"], "bubblewrap's sandbox")):
+        done = subprocess.run(probe, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return f"this machine refuses {what}: {done.stderr.strip() or f'exit {done.returncode}'}"
     return None
 
 
@@ -66,13 +73,15 @@ class Pod:
     gid: int
     namespace: str  # whose Service names it resolves (one per release on a cluster)
     writable: tuple[Path, ...] = ()  # its volumes: bound read-write at their own path
-    readable: tuple[Path, ...] = ()  # files and folders of the run it reads (config), bound read-only
+    readable: tuple[Path, ...] = ()  # what it reads (config): bound read-only where the pod would not see it
+    devices: tuple[Path, ...] = ()  # host devices it gets, as a device plugin gives them (GPUs)
     read_only_root: bool = True
     private_tmp: bool = True
 
     def command(self, argv: Sequence[str], cwd: Path | None = None) -> list[str]:
         """`argv` as a process of this pod runs it."""
         mounts = ["--ro-bind" if self.read_only_root else "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        mounts += [part for device in self.devices for part in ("--dev-bind", str(device), str(device))]
         if self.private_tmp:
             mounts += ["--perms", "1777", "--tmpfs", "/tmp"]
         mounts += ["--perms", "0755", "--tmpfs", str(Path.home())]
@@ -225,7 +234,7 @@ class PodNetwork:
             record.write(name + "\n")
 
     def close(self) -> None:
-        """Remove the pods' namespaces and the bridge (their veth pairs go with the namespaces)."""
+        """Remove the pods' veth pairs, namespaces and the bridge."""
         remove_recorded(self.folder)
 
 

@@ -32,7 +32,7 @@ from harness.spark.site import SparkSite
 from harness.stores.kept_data import KeptData
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
-from harness.system import sweeper, tools
+from harness.system import pods, sweeper, tools
 from harness.system.pods import PodNetwork, isolation_unavailable
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
@@ -82,9 +82,14 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             progress.console.print(f"[yellow]pod isolation is off:[/] {reason}")
             return None, f"off: {reason}"
         repository = Path(__file__).resolve().parents[2]
-        network = PodNetwork.create(self.workdir, (tools.CACHE_DIR, Path(sys.base_prefix), repository))
+        try:
+            network = PodNetwork.create(self.workdir, (tools.CACHE_DIR, Path(sys.base_prefix), repository))
+        except SuiteError as refused:
+            pods.remove_recorded(self.workdir)
+            progress.console.print(f"[yellow]pod isolation is off:[/] {refused.problem}")
+            return None, f"off: {refused.problem}"
         return network, (f"on: Spark's masters and workers (executors inside) in pods of their own on "
-                         f"{network.subnet}, the drivers in a pod on this machine's network; the Connect server, "
+                         f"{network.subnet}, the drivers and the Connect servers in pods on this machine's network; "
                          "the MLOps API, MLflow, PostgreSQL and S3 as processes of this machine")
 
     def _start_platform(self) -> Platform:
