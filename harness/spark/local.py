@@ -86,6 +86,9 @@ class LocalSparkPool:
         self.database = database
         self.gpu_kind = gpu_kind
         self.spark_secret = secrets.token_hex(16)  # the chart's generated spark-auth Secret, here
+        # The chart's Spark user (its securityContext), rendered once per run for every driver pod.
+        self._spark_user = daemon_settings(chart.render_default(), None, None, "", in_pods=True).run_as \
+            if pods else (0, 0)
         self.client_pod = self._client_pod()
         self._live = LiveVersions()
         self._clusters: dict[str, SparkStandalone] = {}
@@ -127,8 +130,7 @@ class LocalSparkPool:
         MLflow, PostgreSQL and S3 listen on loopback."""
         if self.pods is None:
             return None
-        uid, gid = daemon_settings(chart.render_default(), None, None, "", in_pods=True).run_as
-        pod = self.pods.pod(name, uid, gid, "spark-drivers", host_network=True)
+        pod = self.pods.pod(name, *self._spark_user, "spark-drivers", host_network=True)
         pod.readable = (self.workdir / "spark-conf",)
         pod.writable = ()
         pod.own(work_dir)
