@@ -30,6 +30,11 @@ Feature: MLflow tracking server keeps runs in PostgreSQL and artifacts in the bu
     When that client logs the file "model-notes.txt" to a run
     Then the bucket "mlflow-artifacts" holds "model-notes.txt" under that run
 
+  Scenario: A client outside the cluster downloads artifacts through the server, not from the store
+    Given a client that has no storage credentials
+    When that client logs the file "model-notes.txt" to a run
+    Then that client downloads "model-notes.txt" from the run through the server, as it logged it
+
   Scenario: The MLflow UI shows the experiments list
     Given an experiment with a name unique to this scenario
     Then the MLflow UI lists that experiment on its experiments page

@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.config import RunConfig
 from harness.errors import SuiteError
 from harness.matrix import SPARK_VERSIONS, check_version
+from harness.mlflow.artifacts import OUTSIDE_CLIENT_ENV
 from harness.progress import console
 from harness.stores.kept_data import KeptData
 from harness.system import tools
@@ -71,6 +72,8 @@ def main(argv: list[str]) -> int:
         console.print(f"data        {kept.folder}  (saved when the platform stops)")
         console.print(f"logs        {target.workdir / 'logs'}")
         console.print(f"export MLFLOW_TRACKING_URI={platform.mlflow_url}", highlight=False)
+        for name, value in OUTSIDE_CLIENT_ENV.items():  # a client of this machine is outside the pods
+            console.print(f"export {name}={value}", highlight=False)
         console.print("Ctrl-C stops everything")
         signal.pause()
     except SuiteError as problem:

@@ -42,3 +42,4 @@ API_CALL_S = 30  # a plain API call (or an exec's handshake) that takes longer i
 NAMESPACE_DELETE_S = 300  # finalizers of everything in it
 PORT_FORWARD_OPEN_S = 30  # the client's port-forward ignores _request_timeout: a thread is given this long
 FORWARD_POD_WAIT_S = 30  # the pod a forward goes to is already Ready after the install: this is a re-pick
+CLIENT_DOWNLOAD_S = 60  # an artifact a client downloads through the server: seconds; from a URL it cannot reach, minutes

@@ -46,13 +46,21 @@ def _tracking_uri(printed: list[str]) -> str:
     return exports[0].split("=", 1)[1]
 
 
+def _paste_exports(printed: list[str], monkeypatch) -> None:
+    """What a user pastes into a shell: every `export NAME=value` line the platform printed."""
+    for line in printed:
+        if line.startswith("export "):
+            monkeypatch.setenv(*line.removeprefix("export ").split("=", 1))
+
+
 def test_the_platform_runs_the_readmes_examples_keeps_its_runs_between_sessions_and_leaves_nothing(
-        tmp_path, private_tmp, survivors, leak_marker):
+        tmp_path, private_tmp, survivors, leak_marker, monkeypatch):
     data = tmp_path / "platform-data"
     marker = leak_marker
     cli, printed = _start(data, "4.1.1", private_tmp, marker)
     try:
         uri = _tracking_uri(printed)
+        _paste_exports(printed, monkeypatch)
         assert any(line.startswith("Spark       spark://") for line in printed), printed
         assert requests.get(f"{uri}/health", timeout=10).text == "OK"
         _run_the_readmes_mlops_examples(printed, marker)
@@ -71,6 +79,7 @@ def test_the_platform_runs_the_readmes_examples_keeps_its_runs_between_sessions_
 
     cli, printed = _start(data, "none", private_tmp, marker)
     try:
+        _paste_exports(printed, monkeypatch)
         client = MlflowClient(_tracking_uri(printed))
         assert client.get_run(run.info.run_id).data.params == {"alpha": "0.5"}
         copy = client.download_artifacts(run.info.run_id, "notes.txt", str(tmp_path / "downloaded"))

@@ -3,7 +3,7 @@
 from behave import given, then, when
 
 from harness.mlflow.artifacts import (STORAGE_CREDENTIAL_VARS, bucket_keys, client_env_without_storage_credentials,
-                               log_file_as_client)
+                                      log_file_as_client, read_file_as_client)
 from support.reporting import attach_text
 from support.scenario import world
 
@@ -28,6 +28,14 @@ def step_client_logs_file(context, filename):
     file = current.folder / filename
     file.write_text(f"notes for run {run.run_id}\n")
     log_file_as_client(current.platform.mlflow_url, run.run_id, file, current.tracking.client_env)
+
+
+@then('that client downloads "{filename}" from the run through the server, as it logged it')
+def step_client_downloads_file(context, filename):
+    current = world(context)
+    text = read_file_as_client(current.platform.mlflow_url, current.run.run_id, filename,
+                               current.folder / "downloaded", current.tracking.client_env)
+    assert text == (current.folder / filename).read_text(), f"the client read {text!r}"
 
 
 @then('the bucket "{bucket}" holds "{filename}" under that run')

@@ -48,10 +48,16 @@ class LoggedModel:
 
 
 def logged_model(platform: Platform, run_id: str, path: str = "model") -> LoggedModel:
-    """The MLmodel of runs:/<run>/<path> as MLflow's client reads it (through the server), and the keys of its
-    files in the artifact bucket."""
-    uri = f"runs:/{run_id}/{path}"
+    """The MLmodel of the model the run logged as `path`, as MLflow's client reads it (through the server), and
+    the keys of its files in the artifact bucket. By its models:/<id> URI: the client takes runs:/<run>/<path> for
+    a run artifact first, which the server answers 500 when streaming, and retries that for minutes."""
     with tracking_at(platform.mlflow_url):
+        client = mlflow.MlflowClient()
+        experiment = client.get_run(run_id).info.experiment_id
+        found = client.search_logged_models([experiment], f"source_run_id = '{run_id}' AND name = '{path}'")
+        if not found:
+            raise AssertionError(f"run {run_id} logged no model named {path}")
+        uri = f"models:/{found[0].model_id}"
         info = mlflow.models.get_model_info(uri)
     keys = [key for key in bucket_keys(platform.s3_client(), platform.bucket) if info.model_id and info.model_id in key]
     return LoggedModel(uri, str(info.model_id), sorted(info.flavors), info.signature is not None,

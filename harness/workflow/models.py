@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import mlflow
 
+from harness.mlflow.artifacts import OUTSIDE_CLIENT_ENV
 from harness.spark.jobs import JOBS_DIR
 from harness.spark.site import JobRun, run_logged
 from harness.waits import MODEL_CLIENT_S
@@ -22,20 +23,28 @@ LOG_MODEL = Path(__file__).resolve().parent / "jobs" / "log_model.py"
 
 @contextmanager
 def tracking_at(tracking_uri: str) -> Iterator[None]:
-    """MLflow's fluent API pointed at `tracking_uri` for the duration of a `with` block."""
+    """MLflow's fluent API pointed at `tracking_uri` for the duration of a `with` block, as a client outside the
+    cluster (artifacts through the server)."""
     previous = mlflow.get_tracking_uri()
+    before = {key: os.environ.get(key) for key in OUTSIDE_CLIENT_ENV}
     mlflow.set_tracking_uri(tracking_uri)
+    os.environ.update(OUTSIDE_CLIENT_ENV)
     try:
         yield
     finally:
         mlflow.set_tracking_uri(previous)
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def client_env(tracking_uri: str, login: tuple[str, str] | None = None) -> dict[str, str]:
     """A model client's environment: the tracking server (and a login for it), and no storage keys (artifacts
     come through it)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "MLFLOW_S3"))}
-    env.update(MLFLOW_TRACKING_URI=tracking_uri, PYTHONPATH=str(JOBS_DIR))
+    env.update(MLFLOW_TRACKING_URI=tracking_uri, PYTHONPATH=str(JOBS_DIR), **OUTSIDE_CLIENT_ENV)
     if login is not None:
         env.update(MLFLOW_TRACKING_USERNAME=login[0], MLFLOW_TRACKING_PASSWORD=login[1])
     return env

@@ -8,6 +8,7 @@ def test_the_notes_name_the_service_and_the_way_to_run_jobs_of_the_mode():
     notes = chart.notes("k8s", "4.1.1")
     assert notes.startswith("Mode k8s, Spark 4.1.1 in namespace spec.")
     assert "port-forward svc/spec-spark-standalone-mlflow 5000:5000" in notes
+    assert "Outside the cluster set MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=false" in notes
     assert "exec -it deploy/spec-spark-standalone-spark-client -- /opt/spark/bin/spark-submit" in notes
     assert "Spark master" not in notes
     standalone = chart.notes("connect-standalone", "4.1.1")
