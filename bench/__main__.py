@@ -34,6 +34,8 @@ from harness.spark import training
 from harness.spark.chart_settings import daemon_settings
 from harness.spark.runtimes import ensure_runtime
 from harness.spark.standalone import SparkStandalone
+from harness.stores.postgres import PostgresService
+from harness.stores.s3 import S3Service
 from harness.system import pods, tools
 from harness.system.pods import PodNetwork
 from harness.targets.local import LocalTarget
@@ -294,6 +296,20 @@ def pod_isolation() -> None:
                     cluster.stop()
                 console.print(f"  Spark {runtime.version} master and worker {'in pods' if in_pods else 'plainly'}: "
                               f"registered in {elapsed:.1f}s")
+            os.chmod(folder, 0o755)  # PostgreSQL started plainly runs as the postgres user
+            for in_pods in (False, True):
+                stores = Path(folder) / ("stores-in-pods" if in_pods else "stores-plain")
+                postgres = PostgresService(stores, pod=network.pod("bench-postgresql-0", 999, 999, "bench")
+                                           if in_pods else None)
+                s3 = S3Service(stores, pod=network.pod("bench-minio-0", 1000, 1000, "bench") if in_pods else None)
+                try:
+                    _, postgres_s = timed(postgres.start)
+                    _, s3_s = timed(s3.start)
+                finally:
+                    postgres.stop()
+                    s3.stop()
+                console.print(f"  PostgreSQL (initdb included) and the S3 server {'in pods' if in_pods else 'plainly'}: "
+                              f"ready in {postgres_s:.1f}s and {s3_s:.1f}s")
         finally:
             network.close()
 

@@ -148,7 +148,7 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     When the chart is rendered for Spark 4.1.1 in standalone-submit mode
     Then MinIO's volume claim is kept by helm uninstall
 
-  # The Spark pods are apart from each other as on a cluster (the local target isolates them with the kernel)
+  # The pods are apart from each other as on a cluster (the local target isolates them with the kernel)
 
   @needs-pod-isolation
   Scenario: A Spark executor runs in its worker's pod, apart from the driver and from the other pods
@@ -160,6 +160,12 @@ Feature: The spark-standalone chart renders a valid and secure platform for ever
     And the executor's pod has a hostname and an address of its own
     And the master's Service name leads to the master's pod, which answers on the master's port only
     And the driver ran as the same user on a read-only root file system, in a pod of its own
+
+  @needs-pod-isolation
+  Scenario: The platform's MLflow, PostgreSQL and MinIO answer from pods of their own, at their Service names
+    Given the platform runs Spark 4.1.1 in standalone-submit mode
+    When a job asks one of its executors what answers at the platform's Service names
+    Then the Service names of MLflow, PostgreSQL and MinIO lead to pods that answer on their own ports only
 
   # What the chart renders is what the platform runs, and each argument does what it promises
 

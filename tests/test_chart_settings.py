@@ -4,8 +4,8 @@ import dataclasses
 from pathlib import Path
 
 from harness import chart
-from harness.spark.chart_settings import (FAST_JVM_OPTIONS, LocalEndpoints, connect_server_args, daemon_settings,
-                                          job_settings)
+from harness.spark.chart_settings import (FAST_JVM_OPTIONS, MASTER_ADDRESS_REASON, LocalEndpoints, connect_server_args,
+                                          daemon_settings, job_settings)
 
 LOCAL = LocalEndpoints(master_url="spark://127.0.0.1:7000", scratch=Path("/run"), jdbc_host="127.0.0.1",
                        jdbc_port=5999, jdbc_password="pw-from-secret", s3_endpoint="http://127.0.0.1:9999",
@@ -20,7 +20,7 @@ def test_endpoints_are_translated_and_everything_else_is_the_charts():
     assert settings.conf["spark.executor.memory"] == rendered.spark_conf()["spark.executor.memory"]
     assert {t.setting for t in settings.translations} == {"spark.master", "spark.jars.ivy",
                                                           "spark.authenticate.secret", *SPEED_SETTINGS}
-    assert "the chart's master Service is the loopback master here" in settings.report()
+    assert MASTER_ADDRESS_REASON in settings.report()
 
 
 SPEED_SETTINGS = {"spark.ui.enabled", "spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"}

@@ -414,7 +414,7 @@ def test_a_forward_that_hangs_while_opening_refuses_the_connection_in_time(monke
     monkeypatch.setattr(portforward_module, "PORT_FORWARD_OPEN_S", 0.3)
     released = threading.Event()
     forward = PortForward(FakeCore, "spec-test", lambda: "p", 5000)
-    monkeypatch.setattr(forward, "_open", lambda: released.wait(10) and (NS(close=lambda: None), None))
+    monkeypatch.setattr(forward, "_open_stream", lambda: released.wait(10) and (NS(close=lambda: None), None))
     try:
         with socket.create_connection(("127.0.0.1", forward.local_port), timeout=5) as conn:
             conn.settimeout(5)

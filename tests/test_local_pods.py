@@ -1,5 +1,6 @@
 """The chart's pods made local: a Secret's files written where the container mounts them (as the kubelet
-would), the chart's TLS arguments making the MLflow server an HTTPS one, and its probe asking as the kubelet's."""
+would), a pod's own environment from the render and its Secrets, the chart's TLS arguments making the MLflow
+server an HTTPS one, and its probe asking as the kubelet's."""
 
 import http.server
 import ssl
@@ -7,7 +8,8 @@ import threading
 
 import pytest
 
-from harness.chart.local_containers import mount_secrets, volume_folder
+from harness import chart
+from harness.chart.local_containers import mount_secrets, pod_env, volume_folder
 from harness.errors import ServiceFailed
 from harness.mlflow.server import MlflowServer
 from harness.production.certificates import CertificateAuthority
@@ -62,3 +64,25 @@ def test_the_probe_asks_over_https_without_checking_the_certificate_as_the_kubel
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_pods_own_environment_keeps_the_rendered_values_and_fills_each_secret_reference():
+    container = {"name": "mlflow", "env": [
+        {"name": "MLFLOW_DB_HOST", "value": "spec-spark-standalone-postgresql"},
+        {"name": "MLFLOW_DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"name": "DB_URL", "value": "postgresql://$(MLFLOW_DB_HOST)"}]}
+    env = pod_env(container, {"MLFLOW_DB_PASSWORD": "s3cret", "MLFLOW_DB_HOST": "127.0.0.1"})
+    assert env == {"MLFLOW_DB_HOST": "spec-spark-standalone-postgresql", "MLFLOW_DB_PASSWORD": "s3cret",
+                   "DB_URL": "postgresql://spec-spark-standalone-postgresql"}
+    with pytest.raises(ServiceFailed, match="CreateContainerConfigError: the container mlflow reads "
+                                            "MLFLOW_DB_PASSWORD from a Secret key"):
+        pod_env(container, {})
+
+
+def test_the_charts_server_in_a_pod_listens_where_the_chart_says_and_is_reached_through_a_forward(tmp_path):
+    rendered = chart.render_default()
+    args = chart.mlflow_server_args(rendered, {"MLFLOW_DB_USER": "u", "MLFLOW_DB_HOST": "h", "MLFLOW_DB_PORT": "1",
+                                               "MLFLOW_DB_NAME": "n"})
+    assert "--host=0.0.0.0" in args and f"--port={chart.mlflow_container_port(rendered)}" in args
+    assert rendered.service_of("mlflow") == "spec-spark-standalone-mlflow"
+    assert rendered.run_as("postgresql") == (999, 999) and rendered.run_as("mlflow") == (1000, 1000)

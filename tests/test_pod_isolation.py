@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 
+from harness.stores.postgres import PostgresService
 from harness.system import pods, sweeper
 from harness.system.pods import Pod, PodNetwork
 from harness.system.waiting import wait_for
@@ -135,3 +138,40 @@ def test_a_network_the_machine_refuses_turns_isolation_off_with_the_reason(monke
         assert target.declare_capabilities().unmet("pod-isolation") is not None
     finally:
         target.close()
+
+
+def test_a_service_every_release_shares_resolves_in_every_namespace_a_releases_own_only_in_it(tmp_path):
+    network = PodNetwork(7, tmp_path)
+    network.pod("mlflow-0", 1000, 1000, "spec", ["spec-mlflow"], host_network=True, known_everywhere=True)
+    network.pod("master-0", 185, 185, "spark-4", ["spark-master"], host_network=True)
+    network.pod("client-0", 185, 185, "spark-drivers", host_network=True)
+    drivers = network.hosts_file("spark-drivers").read_text()
+    assert "mlflow-0 spec-mlflow" in drivers and "spark-master" not in drivers
+    assert "master-0 spark-master" in network.hosts_file("spark-4").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_a_pods_volume_is_its_users_with_all_it_holds(tmp_path):
+    (tmp_path / "volume" / "auth").mkdir(parents=True)
+    (tmp_path / "volume" / "auth" / "basic_auth.ini").write_text("[mlflow]")
+    _pod(tmp_path).own(tmp_path / "volume")
+    assert {path.stat().st_uid for path in (tmp_path / "volume").rglob("*")} == {185}
+
+
+@needs_isolation
+def test_postgresql_in_its_pod_runs_as_the_pods_user_and_answers_other_pods_with_a_password(tmp_path):
+    network = PodNetwork.create(tmp_path)
+    postgres = PostgresService(tmp_path, pod=network.pod("postgresql-0", 999, 999, "spec", ["postgresql"]))
+    try:
+        postgres.start()
+        database = postgres.create_database("mlflow", "mlflow")
+        assert (database.host, database.port) == (postgres.pod.address, 5432)
+        with psycopg2.connect(host=database.host, port=database.port, user=database.user,
+                              password=database.password, dbname=database.name, connect_timeout=5) as conn:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT inet_server_addr()::text")
+                assert cursor.fetchone()[0].startswith(database.host)
+        assert (tmp_path / "pgdata").stat().st_uid == 999
+    finally:
+        postgres.stop()
+        network.close()

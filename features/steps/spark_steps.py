@@ -202,8 +202,24 @@ def step_never_ran(context):
 def step_pod_view(context):
     spark = world(context).spark
     spark.worker_pod = pod_view.WorkerPod.rendered(spark.site.mode, spark.site.version)
-    spark.pod_view, spark.job = pod_view.look_from_an_executor(spark.site, spark.worker_pod)
+    spark.pod_view, spark.job = pod_view.look_from_an_executor(spark.site, spark.worker_pod.probes)
     attach_json("what the executor saw of its pod", spark.pod_view.__dict__)
+
+
+@when("a job asks one of its executors what answers at the platform's Service names")
+def step_platform_view(context):
+    spark = world(context).spark
+    spark.platform_services = pod_view.PlatformServices.rendered(spark.site.mode, spark.site.version)
+    probes = spark.platform_services.own_port_probes + spark.platform_services.other_port_probes
+    spark.pod_view, spark.job = pod_view.look_from_an_executor(spark.site, probes)
+    attach_json("what answered the executor", spark.pod_view.probes)
+
+
+@then("the Service names of MLflow, PostgreSQL and MinIO lead to pods that answer on their own ports only")
+def step_platform_services(context):
+    spark = world(context).spark
+    wrong = spark.platform_services.misdirected(spark.pod_view.probes)
+    assert not wrong, "; ".join(wrong)
 
 
 @then("the executor ran as the user and group of the worker pod's securityContext")

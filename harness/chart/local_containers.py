@@ -14,6 +14,7 @@ from harness.chart.render import Rendered, secret_files
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
+from harness.system.pods import Pod
 from harness.waits import CONTAINER_RUN_S
 
 # Volumes of the chart's pods that become folders of the run here.
@@ -66,6 +67,19 @@ def container_env(container: dict[str, Any], local_values: dict[str, str]) -> di
     return env
 
 
+def pod_env(container: dict[str, Any], secret_values: dict[str, str]) -> dict[str, str]:
+    """The container's environment as its own pod gets it: the rendered values as they are (service names
+    resolve inside the pods), each Secret reference from `secret_values`; a reference with no value there fails
+    as the kubelet's CreateContainerConfigError does."""
+    referenced = [entry["name"] for entry in container.get("env", []) if "secretKeyRef" in entry.get("valueFrom", {})]
+    missing = [name for name in referenced if name not in secret_values]
+    if missing:
+        raise ServiceFailed(f"CreateContainerConfigError: the container {container['name']} reads "
+                            f"{', '.join(missing)} from a Secret key the local target does not hold",
+                            "give the value to the pod's Secret (harness/mlflow/variant.py)")
+    return container_env(container, {name: secret_values[name] for name in referenced})
+
+
 def mount_config_maps(rendered: Rendered, pod: dict[str, Any], container: dict[str, Any], env: dict[str, str],
                       folder: Path) -> None:
     """The container's ConfigMap volumes as folders of the run holding each key of the rendered ConfigMap, as
@@ -95,10 +109,13 @@ def mount_secrets(pod: dict[str, Any], container: dict[str, Any], env: dict[str,
         target.chmod(0o600)
 
 
-def run_container(container: dict[str, Any], env: dict[str, str], folder: Path) -> str:
-    """Run a container's own command to its end here; returns what it printed. Fails with its stderr."""
+def run_container(container: dict[str, Any], env: dict[str, str], folder: Path, pod: Pod | None = None) -> str:
+    """Run a container's own command to its end here (in `pod` when given); returns what it printed. Fails with
+    its stderr."""
     argv = [local_program(container["command"][0]),
             *(fill(part, env, folder) for part in [*container["command"][1:], *container.get("args", [])])]
+    if pod is not None:
+        argv = pod.command(argv)
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
     path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])

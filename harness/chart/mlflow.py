@@ -11,18 +11,24 @@ MIGRATION_LOCK = "pg_advisory_lock"
 MIGRATION_CALL = '"mlflow", "db", "upgrade"'  # as the init container's Python script spells the command
 
 
-def mlflow_server_args(rendered: Rendered, env: dict[str, str], host: str, port: int) -> list[str]:
-    """The chart's `mlflow server` arguments with Kubernetes $(VAR) references filled from `env`,
-    listening on `host:port` instead of the container's address."""
+def mlflow_server_args(rendered: Rendered, env: dict[str, str], host: str | None = None,
+                       port: int | None = None) -> list[str]:
+    """The chart's `mlflow server` arguments with Kubernetes $(VAR) references filled from `env`, listening on
+    `host:port` when given instead of the container's address (which a pod of its own keeps)."""
     args = []
     for arg in mlflow_container(rendered)["args"]:
         arg = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], arg)
-        if arg.startswith("--host="):
+        if arg.startswith("--host=") and host is not None:
             arg = f"--host={host}"
-        elif arg.startswith("--port="):
+        elif arg.startswith("--port=") and port is not None:
             arg = f"--port={port}"
         args.append(arg)
     return args
+
+
+def mlflow_container_port(rendered: Rendered) -> int:
+    """The port the chart's MLflow container listens on (its --port)."""
+    return int(next(arg.split("=", 1)[1] for arg in mlflow_container(rendered)["args"] if arg.startswith("--port=")))
 
 
 def artifact_bucket(rendered: Rendered) -> str:

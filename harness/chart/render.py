@@ -119,6 +119,19 @@ class Rendered:
     def pod_of(self, component: str) -> dict[str, Any]:
         return pod_spec(self.workload(component))
 
+    def service_of(self, component: str) -> str:
+        """The name of the Service that selects the pods of `component`."""
+        found = [doc["metadata"]["name"] for doc in self.of_kind("Service")
+                 if doc["spec"].get("selector", {}).get("app.kubernetes.io/component") == component]
+        if len(found) != 1:
+            raise LookupError(f"expected one Service of component {component}, found {found}")
+        return found[0]
+
+    def run_as(self, component: str) -> tuple[int, int]:
+        """The uid and gid the pods of `component` run as (their securityContext; the image's root without)."""
+        security = self.pod_of(component).get("securityContext", {})
+        return int(security.get("runAsUser", 0)), int(security.get("runAsGroup", 0))
+
     def pod_named(self, kind: str, suffix: str) -> dict[str, Any]:
         """The pod spec of the one `kind` named *`suffix` (where a component has more than one workload)."""
         return pod_spec(self.named(kind, suffix))

@@ -12,21 +12,29 @@ from typing import Sequence
 
 import psutil
 
+from harness.system.forward import AddressForward
+from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK
 from harness.system.process import ManagedProcess
 from harness.waits import MLFLOW_START_S
 
 
 class MlflowServer:
+    """A server on `port` of loopback: its own process there, or, in a `pod`, a port-forward to the pod's
+    `pod_port` (as the suite reaches a cluster's MLflow)."""
+
     def __init__(self, workdir: Path, server_args: Sequence[str], port: int, env: dict[str, str],
-                 name: str = "mlflow-server", program: Path | None = None) -> None:
+                 name: str = "mlflow-server", program: Path | None = None, pod: Pod | None = None,
+                 pod_port: int | None = None) -> None:
         self.program = program or Path(sys.executable).with_name("mlflow")  # another venv's: another MLflow
         self.server_args = list(server_args)
         self.port = port
         self.log_path = workdir / "logs" / f"{name}.log"
         self.env = dict(env)  # the pod's environment, as the chart renders it with local values
         self._env = {**os.environ, **env}
+        self.pod, self.pod_port = pod, pod_port
         self._process: ManagedProcess | None = None
+        self._forward: AddressForward | None = None
         self._lock = threading.Lock()
 
     @property
@@ -53,8 +61,11 @@ class MlflowServer:
         # and is known to stop() at once (under the lock), and the wait gives up as soon as stop() ran.
         with self._lock:
             self._stop_process()  # what is left of a killed server
-            process = self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env)
+            process = self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env,
+                                                     pod=self.pod)
             process.start()
+            if self.pod is not None and self.pod_port is not None:
+                self._forward = AddressForward(self.pod.address, self.pod_port, self.port)
         process.wait_ready(self.healthy, f"MLflow /health at {self.url}", MLFLOW_START_S)
 
     def running_args(self) -> list[str]:
@@ -108,6 +119,9 @@ class MlflowServer:
             self._stop_process()
 
     def _stop_process(self) -> None:
+        if self._forward:
+            self._forward.close()
+            self._forward = None
         if self._process:
             self._process.stop()
             self._process = None

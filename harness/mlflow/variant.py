@@ -10,7 +10,8 @@ from pathlib import Path
 
 from harness import chart
 from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, mount_config_maps, mount_secrets,
-                                           run_container, service_values, volume_folder)
+                                           pod_env, run_container, service_values, volume_folder)
+from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK, claim_port
 from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
@@ -41,6 +42,7 @@ class ChartPod:
     folder: Path
     workdir: Path
     admin: tuple[str, str] | None
+    local_values: dict[str, str]  # what its Secrets hold here, by the variable that reads them
 
     @property
     def replicas(self) -> int:
@@ -58,6 +60,18 @@ class ChartPod:
                 for arg in chart.mlflow_server_args(self.rendered, self.env, LOOPBACK, port)]
         return MlflowServer(self.workdir, args, port, self.env, name=name or f"mlflow-server-{self.folder.name}")
 
+    def server_in(self, pod: Pod, port: int | None = None, name: str | None = None) -> MlflowServer:
+        """The server in a pod of its own: the rendered arguments and environment as they are, its Secrets
+        from here, its volumes the pod's; reached on loopback `port` through a port-forward."""
+        port = port or claim_port(None, "an MLflow server")
+        env = pod_env(chart.mlflow_container(self.rendered), self.local_values)
+        env = {key: fill(value, env, self.folder) for key, value in env.items()}
+        args = [fill(arg, env, self.folder) for arg in chart.mlflow_server_args(self.rendered, env)]
+        pod.own(self.folder)
+        return MlflowServer(self.workdir, args, port, env,
+                            name=name or f"mlflow-server-{self.folder.name}", pod=pod,
+                            pod_port=chart.mlflow_container_port(self.rendered))
+
 
 def database_values(database: Database) -> dict[str, str]:
     """The chart values that point its MLflow pod at `database` (its name and owner)."""
@@ -65,9 +79,10 @@ def database_values(database: Database) -> dict[str, str]:
 
 
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                   workdir: Path, without: tuple[str, ...] = ()) -> ChartPod:
-    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment.
-    The files of the Secrets it mounts are the caller's to write (pod.mount_secrets), once it has them."""
+                   workdir: Path, without: tuple[str, ...] = (), in_pod: Pod | None = None) -> ChartPod:
+    """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment;
+    its init containers run `in_pod` when given, with their own pod's environment. The files of the Secrets it
+    mounts are the caller's to write (pod.mount_secrets), once it has them."""
     admin_password = None
     if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
         admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
@@ -78,23 +93,28 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
         volume_folder(folder, path).mkdir(parents=True)
     local_values = {**service_values(database, storage_env), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16)}
-    pod = rendered.pod_of("mlflow")
-    for init in pod.get("initContainers", []):
+    spec = rendered.pod_of("mlflow")
+    if in_pod is not None:
+        in_pod.own(folder)
+    for init in spec.get("initContainers", []):
         if init["name"] in LOCAL_INIT_CONTAINERS and init["name"] not in without:
-            run_container(init, container_env(init, local_values), folder)
+            init_env = pod_env(init, local_values) if in_pod else container_env(init, local_values)
+            run_container(init, init_env, folder, in_pod)
     server = chart.mlflow_container(rendered)
     env = container_env(server, local_values)
     env = {key: fill(value, env, folder) for key, value in env.items()}
-    mount_config_maps(rendered, pod, server, env, folder)
+    mount_config_maps(rendered, spec, server, env, folder)
     username = overrides.get("mlflow.auth.adminUsername", "admin")
-    return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None)
+    return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None,
+                    local_values)
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
                        workdir: Path, port: int | None = None, name: str | None = None,
-                       without: tuple[str, ...] = ()) -> VariantServer:
-    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None), its pod's
-    init containers but those named in `without` run first. The caller owns it before it starts it, so that
-    an interrupt during the start still stops it."""
-    pod = pod_from_chart(overrides, database, storage_env, workdir, without)
-    return VariantServer(pod.server(port, name), pod.admin)
+                       without: tuple[str, ...] = (), pod: Pod | None = None) -> VariantServer:
+    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None; in `pod`
+    when given), its pod's init containers but those named in `without` run first. The caller owns it before
+    it starts it, so that an interrupt during the start still stops it."""
+    chart_pod = pod_from_chart(overrides, database, storage_env, workdir, without, pod)
+    server = chart_pod.server_in(pod, port, name) if pod else chart_pod.server(port, name)
+    return VariantServer(server, chart_pod.admin)

@@ -75,12 +75,16 @@ class LocalSettings:
         self.translations.append(Translation(key, chart_value, value if shown is None else shown, why))
 
 
+# The drivers' pod serves every Spark version, and each version's Service names resolve only in its own namespace.
+MASTER_ADDRESS_REASON = "the master's own address here (on loopback, or its pod's: one drivers' pod serves every version)"
+
+
 def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
     """spark-defaults.conf of the rendered mode, as a local job or Connect server must get it."""
     settings = LocalSettings(dict(rendered.spark_conf()))
     conf = dict(settings.conf)
     if "spark.master" in conf:
-        settings._set("spark.master", local.master_url, "the chart's master Service is the loopback master here")
+        settings._set("spark.master", local.master_url, MASTER_ADDRESS_REASON)
     if "spark.jars.ivy" in conf:
         settings._set("spark.jars.ivy", str(local.scratch / ".ivy2"), "the pods' /tmp is the run's folder here")
     if "spark.executor.resource.gpu.discoveryScript" in conf and local.gpu_discovery_script:

@@ -127,7 +127,7 @@ class LocalSparkPool:
 
     def _driver_pod(self, name: str, work_dir: Path) -> Pod | None:
         """A pod for drivers, with `work_dir` its own: the chart's Spark user, on this machine's network, where
-        MLflow, PostgreSQL and S3 listen on loopback."""
+        the MLflow servers scenarios start themselves and the MLOps API listen on loopback."""
         if self.pods is None:
             return None
         pod = self.pods.pod(name, *self._spark_user, "spark-drivers", host_network=True)
@@ -146,10 +146,17 @@ class LocalSparkPool:
             Translation("spark-master, spark-worker (executors inside)", "a pod of its own",
                         f"a pod of its own on {self.pods.subnet}", "network namespace, hostname, securityContext "
                         "uid/gid, read-only root, private /tmp: as the chart renders them"),
+            Translation("mlflow, postgresql, minio (the platform's)", "a pod of its own", f"a pod of its own on "
+                        f"{self.pods.subnet}, at the chart's port, reached by its Service name from every pod",
+                        "the suite reaches MLflow through a port-forward on loopback (as on the k8s target), "
+                        "PostgreSQL as its superuser through its socket folder, S3 at the pod's address"),
+            Translation("MLflow servers a scenario starts itself (other values, upgrades, restores, the production "
+                        "and SSO deployments)", "pods of their own", "processes of this machine on loopback",
+                        "not in pods yet"),
             Translation("drivers (spark-client and master pods' spark-submit, Connect clients), the Connect "
                         "server", "a pod's network", f"pods on this machine's network, at {self.driver_host}",
-                        "MLflow, PostgreSQL and S3 listen on this machine's loopback here: only its network reaches "
-                        "them"),
+                        "the MLflow servers scenarios start themselves and the MLOps API listen on this machine's "
+                        "loopback: only its network reaches them"),
             Translation("the MLOps API and its drivers", "a pod of its own",
                         f"processes of this machine, as root, at {self.driver_host}", "not in a pod yet"),
             Translation("MLFLOW_DFS_TMP, the Iceberg warehouse", "s3a:// storage every pod reaches (k8s target)",

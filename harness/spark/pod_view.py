@@ -5,13 +5,14 @@ the pods they select."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from harness import chart
 from harness.spark.chart_settings import daemon_settings
 from harness.spark.site import JobRun, SparkSite
 
 ANSWERED = "answered"
+PLATFORM_COMPONENTS = ("mlflow", "postgresql", "minio")  # the platform's services beside Spark
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,49 @@ class WorkerPod:
     def worker_port_on_master_probe(self) -> str:
         return f"{self.master_service}:{self.worker_ui_port}"
 
+    @property
+    def probes(self) -> list[str]:
+        """The master's Service on the master's port and on the worker's UI port."""
+        return [self.master_port_probe, self.worker_port_on_master_probe]
 
-def look_from_an_executor(site: SparkSite, worker: WorkerPod) -> tuple[PodView, JobRun]:
-    """Run the pod_view job; one executor reports what it sees, probing the master's Service on the master's
-    port and on the worker's UI port."""
-    probes = [arg for probe in (worker.master_port_probe, worker.worker_port_on_master_probe)
-              for arg in ("--probe", probe)]
-    job = site.submit("pod_view.py", probes, {})
+
+@dataclass(frozen=True)
+class PlatformServices:
+    """The Services of the platform's MLflow, PostgreSQL and MinIO as the chart renders them: name -> port."""
+
+    ports: dict[str, int]
+
+    @classmethod
+    def rendered(cls, mode: str, version: str) -> "PlatformServices":
+        rendered = chart.render(mode, version)
+        ports = {}
+        for service in rendered.of_kind("Service"):
+            if service["spec"].get("selector", {}).get("app.kubernetes.io/component") in PLATFORM_COMPONENTS:
+                ports[service["metadata"]["name"]] = int(service["spec"]["ports"][0]["port"])
+        return cls(ports)
+
+    @property
+    def own_port_probes(self) -> list[str]:
+        """Each Service name on its own port."""
+        return [f"{name}:{port}" for name, port in self.ports.items()]
+
+    @property
+    def other_port_probes(self) -> list[str]:
+        """Each Service name on the port of the next one: a name that led to another's pod would answer."""
+        names, ports = list(self.ports), list(self.ports.values())
+        return [f"{name}:{ports[(index + 1) % len(ports)]}" for index, name in enumerate(names)]
+
+    def misdirected(self, probes: dict[str, str]) -> list[str]:
+        """What the probes found wrong: an own port that did not answer, another's port that did."""
+        silent = [f"{probe} did not answer: {probes[probe]}" for probe in self.own_port_probes
+                  if probes[probe] != ANSWERED]
+        return silent + [f"{probe} answered" for probe in self.other_port_probes if probes[probe] == ANSWERED]
+
+
+def look_from_an_executor(site: SparkSite, probes: Sequence[str]) -> tuple[PodView, JobRun]:
+    """Run the pod_view job; one executor reports what it sees, opening a TCP connection to each HOST:PORT of
+    `probes`."""
+    job = site.submit("pod_view.py", [arg for probe in probes for arg in ("--probe", probe)], {})
     if not job.succeeded:
         raise AssertionError(job.failure())
     return PodView.from_job(job.result), job

@@ -1,4 +1,5 @@
-"""An S3 protocol server (moto_server) on loopback: the artifact store of the local target."""
+"""An S3 protocol server (moto_server): the artifact store of the local target. In the chart's MinIO pod (its
+uid, its port, on the pods' bridge) when the run has pods, else on a loopback port."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import boto3
 import requests
 from botocore.config import Config
 
+from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
 from harness.waits import S3_START_S
@@ -18,22 +20,26 @@ from harness.waits import S3_START_S
 ACCESS_KEY = "spec-access-key"
 SECRET_KEY = "spec-secret-key"
 REGION = "us-east-1"
+SERVICE_PORT = 9000  # the chart's Service port, where a pod of its own listens
 
 
 class S3Service:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.port = claim_port(port, "the S3 server")
+    def __init__(self, workdir: Path, port: int | None = None, pod: Pod | None = None) -> None:
+        self.pod = pod
+        self.host = pod.address if pod else LOOPBACK
+        self.port = SERVICE_PORT if pod else claim_port(port, "the S3 server")
         self.log_path = workdir / "logs" / "s3.log"
         self._process: ManagedProcess | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
         moto = Path(sys.executable).with_name("moto_server")
-        self._process = ManagedProcess("S3 server (moto)", [str(moto), "-H", LOOPBACK, "-p", str(self.port)],
-                                       self.log_path)
+        listen = "0.0.0.0" if self.pod else LOOPBACK
+        self._process = ManagedProcess("S3 server (moto)", [str(moto), "-H", listen, "-p", str(self.port)],
+                                       self.log_path, pod=self.pod)
         self._process.start()
         self._process.wait_ready(lambda: requests.get(self.endpoint, timeout=2).ok,
                                  f"S3 server at {self.endpoint}", S3_START_S)

@@ -122,10 +122,14 @@ class Pod:
         self.writable = (*self.writable, *folders)
 
     def own(self, *folders: Path) -> None:
-        """Make `folders` the pod's volumes, owned by its user (as fsGroup makes a volume the pod's)."""
+        """Make `folders` the pod's volumes, owned by its user with all they hold (as fsGroup makes a volume
+        the pod's)."""
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, self.uid, self.gid)
+            for parent, names, files in os.walk(folder):
+                for name in (*names, *files):
+                    os.chown(os.path.join(parent, name), self.uid, self.gid, follow_symlinks=False)
         self.writable = (*self.writable, *folders)
 
 
@@ -139,6 +143,7 @@ class PodNetwork:
     pods: dict[str, Pod] = field(default_factory=dict)
     service_names: dict[str, list[str]] = field(default_factory=dict)  # pod name -> the Service names it answers
     namespaces: set[str] = field(default_factory=set)
+    known_everywhere: set[str] = field(default_factory=set)  # pods whose Service names every namespace resolves
 
     @classmethod
     def create(cls, folder: Path, shared_readable: Sequence[Path] = ()) -> "PodNetwork":
@@ -182,11 +187,14 @@ class PodNetwork:
         return self.folder / "pod-passwd"
 
     def pod(self, name: str, uid: int, gid: int, namespace: str, service_names: Sequence[str] = (),
-            host_network: bool = False) -> Pod:
+            host_network: bool = False, known_everywhere: bool = False) -> Pod:
         """The pod called `name` (made on first use): reachable by its name from every pod, and by its
-        `service_names` from the pods of its namespace. With `host_network` it shares this machine's network
-        and the pods reach it at the bridge's address."""
+        `service_names` from the pods of its namespace (of every namespace when `known_everywhere`: a service
+        all the releases share here). With `host_network` it shares this machine's network and the pods reach
+        it at the bridge's address."""
         if name not in self.pods:
+            if known_everywhere:
+                self.known_everywhere.add(name)
             address, netns = (self.gateway, None) if host_network else self._network_namespace(name)
             self.pods[name] = Pod(name, address, netns, self, uid, gid, namespace)
             self.service_names[name] = list(service_names)
@@ -216,7 +224,8 @@ class PodNetwork:
         # Written in place: a pod's /etc/hosts is a bind of this very file, which a new inode would not reach.
         for namespace in self.namespaces:
             lines = ["127.0.0.1 localhost"]
-            lines += [" ".join([pod.address, name, *(self.service_names[name] if pod.namespace == namespace else [])])
+            lines += [" ".join([pod.address, name, *(self.service_names[name] if self._resolves(namespace, pod)
+                                                     else [])])
                       for name, pod in self.pods.items()]
             with open(self.hosts_file(namespace), "w") as hosts:
                 hosts.write("\n".join(lines) + "\n")
@@ -228,6 +237,10 @@ class PodNetwork:
         users += "".join(f"pod{uid}:x:{uid}:{gid}::/tmp:/bin/sh\n" for uid, gid in added.items())
         self.passwd_file.write_text(users)
         os.chmod(self.passwd_file, 0o644)
+
+    def _resolves(self, namespace: str, pod: Pod) -> bool:
+        """Whether the pods of `namespace` resolve `pod`'s Service names."""
+        return pod.namespace == namespace or pod.name in self.known_everywhere
 
     def _record(self, name: str) -> None:
         with open(self.folder / RECORD_FILE, "a") as record:

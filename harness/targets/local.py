@@ -33,7 +33,7 @@ from harness.stores.kept_data import KeptData
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import pods, sweeper, tools
-from harness.system.pods import PodNetwork, isolation_unavailable
+from harness.system.pods import Pod, PodNetwork, isolation_unavailable
 from harness.system.ports import claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.abilities import (HandsOutDatabases, RunsBackupJobs, RunsMlopsApi, RunsProductionDeployment,
@@ -43,6 +43,7 @@ from harness.targets.needs import Capabilities, gpu_capability
 from harness.workflow.local_service import LocalMlopsService, LoginPlatform, mlops_from_chart
 
 
+RELEASE_NAMESPACE = "spec"  # the namespace of the platform's pods, as the chart's release would have it
 LOCAL_NEEDS = frozenset({"local-processes", "mlops-api"})  # and the GPU needs this machine and -D gpu give
 
 
@@ -63,6 +64,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         self._postgres: PostgresService | None = None
         self._s3: S3Service | None = None
         self._mlflow: MlflowServer | None = None
+        self._mlflow_in_cluster = ""  # the platform's MLflow as the pods reach it
         self._database: Database | None = None
         self._buckets: list[str] = []
         self._spark: LocalSparkPool | None = None
@@ -88,29 +90,35 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             pods.remove_recorded(self.workdir)
             progress.console.print(f"[yellow]pod isolation is off:[/] {refused.problem}")
             return None, f"off: {refused.problem}"
-        return network, (f"on: Spark's masters and workers (executors inside) in pods of their own on "
-                         f"{network.subnet}, the drivers and the Connect servers in pods on this machine's network; "
-                         "the MLOps API, MLflow, PostgreSQL and S3 as processes of this machine")
+        return network, (f"on: the platform's MLflow, PostgreSQL and S3 and Spark's masters and workers (executors "
+                         f"inside) in pods of their own on {network.subnet}, the drivers and the Connect servers in "
+                         "pods on this machine's network; the MLOps API and the MLflow servers scenarios start "
+                         "themselves as processes of this machine")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
         rendered = chart.render_default()
         with progress.step("starting PostgreSQL"):
-            self._postgres = PostgresService(self.workdir)
+            self._postgres = PostgresService(self.workdir, pod=self._platform_pod(rendered, "postgresql"))
             self._postgres.start()
             database = self._database = self._postgres.create_database("mlflow", "mlflow")
         buckets = self._buckets = buckets_created(bucket_job_script(rendered))
         with progress.step(f"starting the S3 server with the chart's buckets {', '.join(buckets)}"):
-            self._s3 = S3Service(self.workdir)
+            self._s3 = S3Service(self.workdir, pod=self._platform_pod(rendered, "minio"))
             self._s3.start()
             self._s3.create_buckets(buckets)
         if self.kept_data is not None and self.kept_data.saved:
             with progress.step(f"loading what {self.kept_data.folder} kept"):
                 self.kept_data.load(database, self._s3.client())
-        with progress.step(f"starting the MLflow server on port {mlflow_port}"):
+        mlflow_pod = self._platform_pod(rendered, "mlflow")
+        where = f"in its pod, forwarded to port {mlflow_port}" if mlflow_pod else f"on port {mlflow_port}"
+        with progress.step(f"starting the MLflow server {where}"):
             self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir,
-                                              port=mlflow_port, name="mlflow-server").server
+                                              port=mlflow_port, name="mlflow-server", pod=mlflow_pod).server
             self._mlflow.start()
+        # Spark's drivers reach it as the k8s target's do: by its Service name, inside their pods.
+        self._mlflow_in_cluster = (f"http://{rendered.service_of('mlflow')}:{chart.mlflow_container_port(rendered)}"
+                                   if mlflow_pod else self._mlflow.url)
         postgres, mlflow = self._postgres, self._mlflow
         return Platform(
             mlflow_url=mlflow.url,
@@ -121,6 +129,15 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             server_args=mlflow.running_args,
             worker_processes=lambda: uvicorn_workers(mlflow.process_tree_cmdlines()),
         )
+
+    def _platform_pod(self, rendered: chart.Rendered, component: str) -> Pod | None:
+        """The pod of one of the chart's platform services (MLflow, PostgreSQL, MinIO), which every Spark
+        version's pods reach by its Service name; None when the run has no pods."""
+        if self.pods is None:
+            return None
+        service = rendered.service_of(component)
+        return self.pods.pod(f"{service}-0", *rendered.run_as(component), RELEASE_NAMESPACE, [service],
+                             known_everywhere=True)
 
     def declare_capabilities(self) -> Capabilities:
         no_gpus = None if shutil.which("nvidia-smi") else "no nvidia-smi on this machine"
@@ -300,7 +317,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         platform = self.platform()
         if self._spark is None:
             assert self._s3 is not None and self._database is not None
-            self._spark = LocalSparkPool(self.workdir, platform.mlflow_url, self._s3.server_env(), self._database,
+            self._spark = LocalSparkPool(self.workdir, self._mlflow_in_cluster, self._s3.server_env(), self._database,
                                          local_gpu_kind(self.config.gpu), self.pods)
         return self._spark.site(mode, version)
 
