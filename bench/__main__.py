@@ -276,7 +276,7 @@ def pod_isolation() -> None:
         console.print(f"pod isolation: not measured, it is off here ({why})")
         return
     with tempfile.TemporaryDirectory() as folder:
-        network = PodNetwork.create(Path(folder), (tools.CACHE_DIR, Path(sys.base_prefix)))
+        network = PodNetwork.create(Path(folder), (tools.CACHE_DIR, Path(sys.base_prefix), Path(__file__).parents[1]))
         try:
             made = [timed(lambda n=n: network.pod(f"bench-{n}", 185, 185, "bench"))[1] for n in range(10)]
             pod = network.pods["bench-0"]

@@ -19,7 +19,8 @@ START_TIMEOUT_S = 240
 
 def _start(data: Path, spark: str, tmp: Path, marker: str) -> tuple[subprocess.Popen[str], list[str]]:
     """The platform CLI, and what it printed up to its "Ctrl-C stops everything" line."""
-    env = {**os.environ, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp), "COLUMNS": "300"}
+    shell = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}  # not pasted ones
+    env = {**shell, "SPEC_LEAK_MARKER": marker, "TMPDIR": str(tmp), "COLUMNS": "300"}
     cli = subprocess.Popen([sys.executable, "-m", "harness.platform_cli", "--data", str(data), "--spark", spark],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)

@@ -17,9 +17,10 @@ STORAGE_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SE
 # MLflow 3's client downloads an artifact through a presigned URL of the store whenever the server offers one,
 # and a server proxying an S3 destination always does: a URL of the store's in-cluster address, which a client
 # outside the cluster cannot reach (pod isolation showed it: the download retried for minutes). With this
-# setting the client streams through the server, as NOTES.txt tells users outside the cluster. Only the suite's
-# clients get it: the drivers are in the cluster.
-OUTSIDE_CLIENT_ENV = {"MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD": "false"}
+# setting the client streams through the server, as NOTES.txt tells users outside the cluster (uploads of 500 MiB
+# and more likewise). Only clients outside the pods get it: the suite's, and the MLOps API's here; Spark's drivers
+# are in the cluster.
+OUTSIDE_CLIENT_ENV = {"MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD": "false", "MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD": "false"}
 
 
 _LOG_ARTIFACT = """

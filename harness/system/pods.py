@@ -126,7 +126,7 @@ class Pod:
         the pod's)."""
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
-            os.chown(folder, self.uid, self.gid)
+            os.chown(folder, self.uid, self.gid, follow_symlinks=False)
             for parent, names, files in os.walk(folder):
                 for name in (*names, *files):
                     os.chown(os.path.join(parent, name), self.uid, self.gid, follow_symlinks=False)

@@ -117,8 +117,11 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
                                               port=mlflow_port, name="mlflow-server", pod=mlflow_pod).server
             self._mlflow.start()
         # Spark's drivers reach it as the k8s target's do: by its Service name, inside their pods.
-        self._mlflow_in_cluster = (f"http://{rendered.service_of('mlflow')}:{chart.mlflow_container_port(rendered)}"
-                                   if mlflow_pod else self._mlflow.url)
+        self._mlflow_in_cluster = self._mlflow.url
+        if mlflow_pod:
+            scheme = "https" if self._mlflow.serves_tls else "http"
+            self._mlflow_in_cluster = (f"{scheme}://{rendered.service_of('mlflow')}:"
+                                       f"{chart.mlflow_container_port(rendered)}{self._mlflow.static_prefix}")
         postgres, mlflow = self._postgres, self._mlflow
         return Platform(
             mlflow_url=mlflow.url,

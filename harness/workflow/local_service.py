@@ -17,6 +17,7 @@ import psutil
 import requests
 
 from harness import chart
+from harness.mlflow.artifacts import OUTSIDE_CLIENT_ENV
 from harness.chart.local_containers import container_env, fill, service_values, volume_folder
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.variant import VariantServer
@@ -40,7 +41,9 @@ TRANSLATED = {
                               "container's copy)",
     "MLOPS_ENV_ROOT": f"{ENVIRONMENTS}, kept between runs (the pod: an emptyDir)",
     "MLOPS_WORK_DIR, HOME, SPARK_CONF_DIR": "folders of the run (the pod: emptyDirs)",
-    "POD_IP": "127.0.0.1",
+    "POD_IP": "the run's address on the pods' bridge (127.0.0.1 without pods)",
+    "MLFLOW_ENABLE_PROXY_MULTIPART_*": "false, added: the service and its drivers run outside the pods here, and "
+                                       "the store's presigned URLs name its in-cluster address",
     "python3 -m mlops_api": "the runtime's Python with services/ on PYTHONPATH (the image: /opt/mlops)",
 }
 
@@ -144,5 +147,5 @@ def mlops_from_chart(site: LocalSparkSite, database: Database, mlflow_url: str, 
     env = {key: value if key in local_values else fill(value, {}, folder)  # the pod's folders: the run's
            for key, value in container_env(container, local_values).items()}
     volume_folder(folder, "/tmp").mkdir()
-    env.update(MLOPS_HOST=LOOPBACK, PYTHONPATH=str(SERVICES_DIR))
+    env.update(MLOPS_HOST=LOOPBACK, PYTHONPATH=str(SERVICES_DIR), **OUTSIDE_CLIENT_ENV)
     return LocalMlopsService(site, env, folder, port)
