@@ -154,8 +154,11 @@ def test_a_service_every_release_shares_resolves_in_every_namespace_a_releases_o
 def test_a_pods_volume_is_its_users_with_all_it_holds(tmp_path):
     (tmp_path / "volume" / "auth").mkdir(parents=True)
     (tmp_path / "volume" / "auth" / "basic_auth.ini").write_text("[mlflow]")
-    _pod(tmp_path).own(tmp_path / "volume")
+    pod = _pod(tmp_path)
+    pod.own(tmp_path / "volume")
     assert {path.stat().st_uid for path in (tmp_path / "volume").rglob("*")} == {185}
+    pod.own(tmp_path / "volume")  # again, for files written since: still one bind
+    assert pod.writable == (tmp_path / "volume",)
 
 
 @needs_isolation

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+from abc import ABC, abstractmethod
 import socket
 import threading
 from typing import Any
@@ -14,7 +15,7 @@ from harness.system.ports import LOOPBACK
 from harness.waits import PORT_FORWARD_OPEN_S
 
 
-class TcpForward:
+class TcpForward(ABC):
     def __init__(self, remote_port: int, local_port: int = 0) -> None:
         self.remote_port = remote_port
         self.errors: list[str] = []  # why connections could not be forwarded, for the report
@@ -31,9 +32,9 @@ class TcpForward:
     def address(self) -> str:
         return f"{LOOPBACK}:{self.local_port}"
 
+    @abstractmethod
     def _open(self) -> tuple[Any, socket.socket]:
         """A connection to the far end: something to close when done, and the socket to pump through."""
-        raise NotImplementedError
 
     def _accept(self) -> None:
         while not self._closed.is_set():

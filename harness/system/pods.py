@@ -130,7 +130,7 @@ class Pod:
             for parent, names, files in os.walk(folder):
                 for name in (*names, *files):
                     os.chown(os.path.join(parent, name), self.uid, self.gid, follow_symlinks=False)
-        self.writable = (*self.writable, *folders)
+        self.writable = (*self.writable, *(folder for folder in folders if folder not in self.writable))
 
 
 @dataclass
