@@ -42,7 +42,7 @@ def _print_spark(target: LocalTarget, version: str) -> None:
     if site.connect_url:
         console.print(f"Connect     {site.connect_url}")
     # The properties carry the cluster's spark.authenticate secret: without them the master refuses the driver.
-    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --properties-file {site.properties_file} "
+    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --properties-file {site.properties_for_this_machine()} "
                   "your_job.py")
 
 

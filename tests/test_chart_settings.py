@@ -4,8 +4,8 @@ import dataclasses
 from pathlib import Path
 
 from harness import chart
-from harness.spark.chart_settings import (FAST_JVM_OPTIONS, MASTER_ADDRESS_REASON, LocalEndpoints, connect_server_args,
-                                          daemon_settings, job_settings)
+from harness.spark.chart_settings import (FAST_JVM_OPTIONS, MASTER_ADDRESS_REASON, LocalEndpoints, connect_port,
+                                          connect_server_args, daemon_settings, job_settings)
 
 LOCAL = LocalEndpoints(master_url="spark://127.0.0.1:7000", scratch=Path("/run"), jdbc_host="127.0.0.1",
                        jdbc_port=5999, jdbc_password="pw-from-secret", s3_endpoint="http://127.0.0.1:9999",
@@ -87,6 +87,14 @@ def test_the_connect_server_binds_loopback_on_its_own_port_and_shares_the_cluste
     assert {t.setting for t in translations} >= {"spark.connect.grpc.binding.port", "spark.cores.max",
                                                  "spark.driver.host"}
     assert "spark.driver.host=127.0.0.1" in args and "spark.driver.host=$(POD_IP)" not in args
+
+
+def test_a_connect_server_in_its_pod_keeps_the_charts_port_and_listens_at_the_pods_address():
+    rendered = chart.render("connect-standalone", "4.1.1")
+    args, translations = connect_server_args(rendered, LOCAL.master_url, "10.217.4.5", connect_port(rendered))
+    assert f"spark.connect.grpc.binding.port={connect_port(rendered)}" in args
+    assert "spark.connect.grpc.binding.port" not in {t.setting for t in translations}
+    assert "spark.driver.host=10.217.4.5" in args and "spark.connect.grpc.binding.address=10.217.4.5" in args
 
 
 def test_every_driver_and_daemon_proves_the_same_secret_which_the_report_masks():

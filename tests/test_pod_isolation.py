@@ -108,15 +108,6 @@ def test_a_killed_runs_pod_network_is_removed_by_the_sweeper(tmp_path):
     assert network.bridge not in pods.leftover_networks()
 
 
-def test_a_pod_on_the_machines_network_is_sandboxed_the_same_way_and_reached_at_the_bridges_address(tmp_path):
-    network = PodNetwork(7, tmp_path)
-    client = network.pod("spark-client-0", 185, 185, "spark-client", host_network=True)
-    argv = client.command(["spark-submit"])
-    assert argv[0] == "bwrap" and client.netns is None and client.address == network.gateway == "10.217.7.1"
-    assert argv[argv.index("--") + 1:argv.index("--") + 3] == ["setpriv", "--reuid=185"]
-    assert "10.217.7.1 spark-client-0" in network.hosts_file("spark-client").read_text()
-
-
 def test_a_pod_with_devices_gets_them_from_this_machine(tmp_path):
     argv = " ".join(_pod(tmp_path, devices=(Path("/dev/nvidia0"),)).command(["nvidia-smi"]))
     assert "--dev /dev --proc /proc --dev-bind /dev/nvidia0 /dev/nvidia0" in argv
@@ -140,14 +131,19 @@ def test_a_network_the_machine_refuses_turns_isolation_off_with_the_reason(monke
         target.close()
 
 
+@needs_isolation
 def test_a_service_every_release_shares_resolves_in_every_namespace_a_releases_own_only_in_it(tmp_path):
-    network = PodNetwork(7, tmp_path)
-    network.pod("mlflow-0", 1000, 1000, "spec", ["spec-mlflow"], host_network=True, known_everywhere=True)
-    network.pod("master-0", 185, 185, "spark-4", ["spark-master"], host_network=True)
-    network.pod("client-0", 185, 185, "spark-drivers", host_network=True)
-    drivers = network.hosts_file("spark-drivers").read_text()
-    assert "mlflow-0 spec-mlflow" in drivers and "spark-master" not in drivers
-    assert "master-0 spark-master" in network.hosts_file("spark-4").read_text()
+    network = PodNetwork.create(tmp_path)
+    try:
+        network.pod("mlflow-0", 1000, 1000, "spec", ["spec-mlflow"], known_everywhere=True)
+        network.pod("master-0", 185, 185, "spark-4", ["spark-master"])
+        client = network.pod("client-0", 185, 185, "spark-drivers")
+        drivers = network.hosts_file("spark-drivers").read_text()
+        assert "mlflow-0 spec-mlflow" in drivers and "spark-master" not in drivers
+        assert "master-0 spark-master" in network.hosts_file("spark-4").read_text()
+        assert client.address != network.gateway and f"{client.address} client-0" in drivers
+    finally:
+        network.close()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")

@@ -264,3 +264,5 @@ def step_pod_driver(context):
     assert view.driver_user == rendered, f"the driver ran as uid/gid {view.driver_user}, the chart renders {rendered}"
     made = view.driver_root_write_error or "it worked"
     assert view.driver_root_write_error == "EROFS", f"the driver making a folder in /var/tmp: {made}"
+    assert view.driver_address not in pod_view.machine_addresses() | {view.address}, \
+        f"the driver's pod {view.driver_hostname} has an address of this machine's or the executor's: {view.driver_address}"

@@ -97,8 +97,8 @@ def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
         settings._set("spark.authenticate.secret", local.spark_secret, SECRET_APPENDED, shown=MASKED)
     if local.driver_host:
         for key in ("spark.driver.host", "spark.driver.bindAddress"):
-            settings._set(key, local.driver_host, "the drivers run on this machine's network (in pods or not): "
-                          "the executors' pods reach it at the run's address on their bridge")
+            settings._set(key, local.driver_host, "the driver's address, which the executors' pods reach: its pod's "
+                          "(the run's own on the bridge for drivers that are processes of this machine)")
         settings._set("spark.hadoop.fs.permissions.umask-mode", "000", "the MLOps API's drivers run as root here, "
                       "the executors as the pods' uid: what one makes in shared storage the other must write into")
     _fast_on_loopback(settings, conf)
@@ -228,23 +228,33 @@ def daemon_settings(rendered: Rendered, gpu_rendered: Rendered | None, gpu_disco
                           int(_arg(master["args"], "--webui-port")), int(_arg(worker["args"], "--webui-port")))
 
 
+CONNECT_PORT_ARG = "spark.connect.grpc.binding.port="
+
+
+def connect_port(rendered: Rendered) -> int:
+    """The port the chart's Connect server listens on."""
+    args = rendered.container("spark-connect", "connect")["args"]
+    return int(next(arg for arg in args if arg.startswith(CONNECT_PORT_ARG)).split("=", 1)[1])
+
+
 def connect_server_args(rendered: Rendered, master_url: str, host: str, port: int) -> tuple[list[str], list[Translation]]:
-    """The Connect container's spark-submit arguments (after the program) for a loopback server."""
+    """The Connect container's spark-submit arguments (after the program) for a server at `host`:`port`."""
     args = list(rendered.container("spark-connect", "connect")["args"])
     translations = []
     for index, arg in enumerate(args):
-        if arg.startswith("spark.connect.grpc.binding.port="):
-            args[index] = f"spark.connect.grpc.binding.port={port}"
+        if arg.startswith(CONNECT_PORT_ARG) and arg != f"{CONNECT_PORT_ARG}{port}":
+            args[index] = f"{CONNECT_PORT_ARG}{port}"
             translations.append(Translation("spark.connect.grpc.binding.port", arg.split("=", 1)[1], str(port),
                                             "a free loopback port"))
         elif arg.startswith("spark.driver.host="):
             args[index] = f"spark.driver.host={host}"
             translations.append(Translation("spark.driver.host", arg.split("=", 1)[1], host,
-                                            "the pod's address is this machine's loopback here"))
+                                            "the server's address here (its pod's, as $(POD_IP) on a cluster)"))
     extra = ["--master", master_url, "--conf", f"spark.connect.grpc.binding.address={host}",
              "--conf", "spark.cores.max=1"]
     translations += [
-        Translation("spark.connect.grpc.binding.address", "", host, "Spark binds loopback only here"),
+        Translation("spark.connect.grpc.binding.address", "", host, "the server's own address (loopback "
+                    "without pods)"),
         Translation("spark.cores.max", "", "1", "locally every mode of a Spark version shares one cluster; "
                     "on the chart the Connect server's release has its cluster to itself"),
     ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness import chart, progress
 from harness.errors import SuiteError
-from harness.spark.chart_settings import (LocalEndpoints, LocalSettings, Translation, connect_server_args,
+from harness.spark.chart_settings import (LocalEndpoints, Translation, connect_port, connect_server_args,
                                           daemon_settings, job_settings)
 from harness.spark.iceberg_runtime import iceberg_jars
 from harness.spark.jobs import JOBS_DIR
@@ -79,8 +79,9 @@ class LocalSparkPool:
         self.workdir = workdir
         self.dfs_tmp = workdir / "mlflow-dfs-tmp"
         self.pods = pods
-        # Where the drivers listen: the executors, in the workers' pods, reach this machine on the pods' bridge.
-        self.driver_host = pods.gateway if pods else LOOPBACK
+        # Where drivers that are processes of this machine (the MLOps API's) listen: the executors, in the
+        # workers' pods, reach this machine at the run's address on the pods' bridge.
+        self.host_address = pods.gateway if pods else LOOPBACK
         self.platform_env = {"MLFLOW_TRACKING_URI": mlflow_url}
         self.storage_env = storage_env
         self.database = database
@@ -90,6 +91,7 @@ class LocalSparkPool:
         self._spark_user = daemon_settings(chart.render_default(), None, None, "", in_pods=True).run_as \
             if pods else (0, 0)
         self.client_pod = self._client_pod()
+        self.driver_host = self.client_pod.address if self.client_pod else LOOPBACK  # where its drivers listen
         self._live = LiveVersions()
         self._clusters: dict[str, SparkStandalone] = {}
         self._connect: dict[str, SparkConnectServer] = {}
@@ -110,27 +112,28 @@ class LocalSparkPool:
         connect = self._connect_server(cluster) if mode.startswith("connect-") else None
         rendered = chart.render(mode, version)
         jars = iceberg_jars(cluster.runtime) if chart.iceberg_catalogs(rendered) else ()
-        settings = job_settings(rendered, self.endpoints(cluster, jars))
-        return LocalSparkSite(mode, cluster, connect, settings, rendered, self)
+        return LocalSparkSite(mode, cluster, connect, rendered, jars, self)
 
-    def endpoints(self, cluster: SparkStandalone, iceberg: tuple[Path, ...] = ()) -> LocalEndpoints:
+    def endpoints(self, cluster: SparkStandalone, iceberg: tuple[Path, ...] = (),
+                  driver_host: str | None = None) -> LocalEndpoints:
+        """Where a driver's settings find the services, its own address `driver_host` (the client pod's when
+        None) among them."""
         return LocalEndpoints(
             master_url=cluster.master_url, scratch=self.workdir, jdbc_host=self.database.host,
             jdbc_port=self.database.port, jdbc_password=self.database.password,
             s3_endpoint=self.storage_env["MLFLOW_S3_ENDPOINT_URL"],
             gpu_discovery_script=gpu_discovery_script(self.gpu_kind), iceberg_jars=iceberg,
-            spark_secret=self.spark_secret, driver_host=self.pods.gateway if self.pods else None)
+            spark_secret=self.spark_secret, driver_host=(driver_host or self.driver_host) if self.pods else None)
 
     def _client_pod(self) -> Pod | None:
         """The pod the drivers run in (spark-submit in the client and master pods, Connect clients)."""
         return self._driver_pod("spark-client-0", self.workdir / "logs" / "jobs")
 
     def _driver_pod(self, name: str, work_dir: Path) -> Pod | None:
-        """A pod for drivers, with `work_dir` its own: the chart's Spark user, on this machine's network, where
-        the MLflow servers scenarios start themselves and the MLOps API listen on loopback."""
+        """A pod for drivers, with `work_dir` its own: the chart's Spark user, an address of its own."""
         if self.pods is None:
             return None
-        pod = self.pods.pod(name, *self._spark_user, "spark-drivers", host_network=True)
+        pod = self.pods.pod(name, *self._spark_user, "spark-drivers")
         pod.readable = (self.workdir / "spark-conf",)
         pod.writable = ()
         pod.own(work_dir)
@@ -153,12 +156,11 @@ class LocalSparkPool:
             Translation("MLflow servers a scenario starts itself (other values, upgrades, restores, the production "
                         "and SSO deployments)", "pods of their own", "processes of this machine on loopback",
                         "not in pods yet"),
-            Translation("drivers (spark-client and master pods' spark-submit, Connect clients), the Connect "
-                        "server", "a pod's network", f"pods on this machine's network, at {self.driver_host}",
-                        "the MLflow servers scenarios start themselves and the MLOps API listen on this machine's "
-                        "loopback: only its network reaches them"),
+            Translation("drivers (spark-client and master pods' spark-submit, Connect clients)", "a pod of its own",
+                        f"the pod spark-client-0 at {self.driver_host}", "one pod for the drivers of every Spark "
+                        "version and mode; each Connect server in a pod of its own"),
             Translation("the MLOps API and its drivers", "a pod of its own",
-                        f"processes of this machine, as root, at {self.driver_host}", "not in a pod yet"),
+                        f"processes of this machine, as root, at {self.host_address}", "not in a pod yet"),
             Translation("MLFLOW_DFS_TMP, the Iceberg warehouse", "s3a:// storage every pod reaches (k8s target)",
                         ", ".join(str(folder) for folder in self.shared_folders()) + ", mounted in the worker's pod",
                         "hadoop-aws and Iceberg's AWS bundle cannot be had here"),
@@ -205,16 +207,18 @@ class LocalSparkPool:
         version = cluster.runtime.version
         if version not in self._connect:
             rendered = chart.render("connect-standalone", version)
-            port = claim_port(None, f"the Spark {version} Connect server")
-            args, _ = connect_server_args(rendered, cluster.master_url, self.driver_host, port)
-            properties = job_settings(rendered, self.endpoints(cluster)).write_properties(
-                self.workdir / "spark-conf" / f"connect-{version}.conf")
             work_dir = cluster.workdir / "connect"
             work_dir.mkdir(parents=True, exist_ok=True)
             pod = self._driver_pod(f"spark-{version.replace('.', '-')}-connect-0", work_dir)
-            server = SparkConnectServer(cluster, self.workdir, self.driver_host, port,
+            # In its pod, the server listens at its own address on the chart's port, as on a cluster.
+            host = pod.address if pod else LOOPBACK
+            port = connect_port(rendered) if pod else claim_port(None, f"the Spark {version} Connect server")
+            args, _ = connect_server_args(rendered, cluster.master_url, host, port)
+            properties = job_settings(rendered, self.endpoints(cluster, driver_host=host)).write_properties(
+                self.workdir / "spark-conf" / f"connect-{version}.conf")
+            server = SparkConnectServer(cluster, self.workdir, host, port,
                                         ["--properties-file", str(properties), *args],
-                                        {**self.platform_env, "SPARK_LOCAL_IP": self.driver_host,
+                                        {**self.platform_env, "SPARK_LOCAL_IP": host,
                                          **(POD_DRIVER_ENV if pod else {})}, pod, work_dir)
             self._connect[version] = server
             with progress.step(f"starting the Spark {version} Connect server"):
@@ -239,7 +243,7 @@ class LocalSparkPool:
 
 class LocalSparkSite(SparkSite):
     def __init__(self, mode: str, cluster: SparkStandalone, connect: SparkConnectServer | None,
-                 settings: LocalSettings, rendered: chart.Rendered, pool: LocalSparkPool) -> None:
+                 rendered: chart.Rendered, iceberg: tuple[Path, ...], pool: LocalSparkPool) -> None:
         self.mode = mode
         self.version = cluster.runtime.version
         self.jobs_dir = str(JOBS_DIR)
@@ -248,24 +252,29 @@ class LocalSparkSite(SparkSite):
         self.connect_url = connect.url if connect else None
         self.gpu_kind = pool.gpu_kind
         self.driver_host = pool.driver_host  # where drivers started here listen
-        self.settings = settings
+        self.host_address = pool.host_address  # where drivers that are processes of this machine listen
+        self.settings = job_settings(rendered, pool.endpoints(cluster, iceberg))
+        self._connect = connect
+        self._iceberg = iceberg
         self._rendered = rendered
         self._pool = pool
         self.runtime: SparkRuntime = cluster.runtime
         # SPARK_CONF_DIR as in the pods: a driver that a Python program starts reads it too (an MLflow project's).
         self._conf_dir = pool.workdir / "spark-conf" / f"{mode}-{self.version}"
-        self._properties = settings.write_properties(self._conf_dir / "spark-defaults.conf")
+        self._properties = self.settings.write_properties(self._conf_dir / "spark-defaults.conf")
 
-    @property
-    def properties_file(self) -> Path:
-        """The mode's spark-defaults.conf as translated for this target."""
-        return self._properties
+    def properties_for_this_machine(self) -> Path:
+        """The mode's spark-defaults.conf for drivers that are processes of this machine (the MLOps API's, a
+        user's of `make platform`), which the executors reach at the run's own address."""
+        settings = job_settings(self._rendered, self._pool.endpoints(self.cluster, self._iceberg, self.host_address))
+        return settings.write_properties(self._conf_dir.with_name(f"{self._conf_dir.name}-machine") /
+                                         "spark-defaults.conf")
 
     def settings_report(self) -> str:
         sections = [f"Spark {self.version} daemons (chart -> local):\n{self.cluster.settings.report()}",
                     f"{self.mode} jobs' spark-defaults.conf (chart -> local):\n{self.settings.report()}"]
-        if self.connect_url:
-            _, connect = connect_server_args(self._rendered, self.master_url, self._pool.driver_host, 0)
+        if self._connect:
+            _, connect = connect_server_args(self._rendered, self.master_url, self._connect.host, self._connect.port)
             sections.append("Connect server (chart -> local):\n" + "\n".join(t.line() for t in connect))
         sections.append("Pods (chart -> local):\n" + "\n".join(t.line() for t in self._pool.pod_translations()))
         return "\n\n".join(sections)

@@ -4,8 +4,11 @@ the pods they select."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+import psutil
 
 from harness import chart
 from harness.spark.chart_settings import daemon_settings
@@ -26,14 +29,15 @@ class PodView:
     root_write_error: str | None  # errno name of making a folder in /var/tmp; None: it was made
     probes: dict[str, str]  # "host:port" -> "answered" or why the connection failed
     driver_hostname: str
+    driver_address: str
     driver_user: tuple[int, int]  # uid, gid
     driver_root_write_error: str | None
 
     @classmethod
     def from_job(cls, result: dict[str, Any]) -> "PodView":
         driver = result["driver"]
-        return cls(**result["executor"], driver_hostname=driver["hostname"], driver_user=(driver["uid"], driver["gid"]),
-                   driver_root_write_error=driver["root_write_error"])
+        return cls(**result["executor"], driver_hostname=driver["hostname"], driver_address=driver["address"],
+                   driver_user=(driver["uid"], driver["gid"]), driver_root_write_error=driver["root_write_error"])
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,12 @@ class PlatformServices:
         silent = [f"{probe} did not answer: {probes[probe]}" for probe in self.own_port_probes
                   if probes[probe] != ANSWERED]
         return silent + [f"{probe} answered" for probe in self.other_port_probes if probes[probe] == ANSWERED]
+
+
+def machine_addresses() -> set[str]:
+    """The IPv4 addresses of the machine the suite runs on: a pod on its network would have one of them."""
+    return {address.address for addresses in psutil.net_if_addrs().values() for address in addresses
+            if address.family == socket.AF_INET}
 
 
 def look_from_an_executor(site: SparkSite, probes: Sequence[str]) -> tuple[PodView, JobRun]:

@@ -67,7 +67,7 @@ class Pod:
 
     name: str
     address: str
-    netns: str | None  # None: the machine's own network (hostNetwork)
+    netns: str
     network: "PodNetwork"
     uid: int
     gid: int
@@ -104,10 +104,9 @@ class Pod:
         # A pid namespace of its own: when bubblewrap goes, its init goes (--die-with-parent) and the kernel
         # takes every process of the pod with it. The pod's own processes could not be told so: dropping the
         # uid (setpriv) clears a parent-death signal.
-        network = ["ip", "netns", "exec", self.netns] if self.netns else []
-        return [*network, "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts", "--unshare-ipc",
-                "--hostname", self.name, *mounts, "--setenv", "TMPDIR", "/tmp", "--setenv", "HOME", "/tmp",
-                "--", *drop, *argv]
+        return ["ip", "netns", "exec", self.netns, "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts",
+                "--unshare-ipc", "--hostname", self.name, *mounts, "--setenv", "TMPDIR", "/tmp",
+                "--setenv", "HOME", "/tmp", "--", *drop, *argv]
 
     @property
     def hidden(self) -> tuple[Path, ...]:
@@ -187,15 +186,14 @@ class PodNetwork:
         return self.folder / "pod-passwd"
 
     def pod(self, name: str, uid: int, gid: int, namespace: str, service_names: Sequence[str] = (),
-            host_network: bool = False, known_everywhere: bool = False) -> Pod:
+            known_everywhere: bool = False) -> Pod:
         """The pod called `name` (made on first use): reachable by its name from every pod, and by its
         `service_names` from the pods of its namespace (of every namespace when `known_everywhere`: a service
-        all the releases share here). With `host_network` it shares this machine's network and the pods reach
-        it at the bridge's address."""
+        all the releases share here)."""
         if name not in self.pods:
             if known_everywhere:
                 self.known_everywhere.add(name)
-            address, netns = (self.gateway, None) if host_network else self._network_namespace(name)
+            address, netns = self._network_namespace(name)
             self.pods[name] = Pod(name, address, netns, self, uid, gid, namespace)
             self.service_names[name] = list(service_names)
             self.namespaces.add(namespace)
@@ -204,7 +202,7 @@ class PodNetwork:
 
     def _network_namespace(self, name: str) -> tuple[str, str]:
         """A network namespace for pod `name` with a veth pair to the bridge: its address and name."""
-        number = len([pod for pod in self.pods.values() if pod.netns]) + 2
+        number = len(self.pods) + 2
         netns, host_side = f"{NETNS_PREFIX}{self.index}-{name}", f"{VETH_PREFIX}{self.index}-{number}"
         pod_side = f"smsp{self.index}-{number}"
         self._record(netns)

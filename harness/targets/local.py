@@ -90,10 +90,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             pods.remove_recorded(self.workdir)
             progress.console.print(f"[yellow]pod isolation is off:[/] {refused.problem}")
             return None, f"off: {refused.problem}"
-        return network, (f"on: the platform's MLflow, PostgreSQL and S3 and Spark's masters and workers (executors "
-                         f"inside) in pods of their own on {network.subnet}, the drivers and the Connect servers in "
-                         "pods on this machine's network; the MLOps API and the MLflow servers scenarios start "
-                         "themselves as processes of this machine")
+        return network, (f"on: the platform's MLflow, PostgreSQL and S3, Spark's masters and workers (executors "
+                         f"inside), the drivers and the Connect servers in pods of their own on {network.subnet}; the "
+                         "MLOps API and the MLflow servers scenarios start themselves as processes of this machine")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")

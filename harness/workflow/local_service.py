@@ -140,9 +140,10 @@ def mlops_from_chart(site: LocalSparkSite, database: Database, mlflow_url: str, 
     local_values = {
         **service_values(database, {}), "MLOPS_MLFLOW_URL": mlflow_url, "MLFLOW_TRACKING_URI": mlflow_url,
         "MLOPS_SPARK_MASTER_URL": site.master_url, "MLOPS_SPARK_MASTER_WEBUI": site.cluster.webui_url,
-        "SPARK_HOME": str(site.runtime.spark_home), "MLOPS_SPARK_PROPERTIES": str(site.properties_file),
+        "SPARK_HOME": str(site.runtime.spark_home),
+        "MLOPS_SPARK_PROPERTIES": str(site.properties_for_this_machine()),
         "MLOPS_ENV_ROOT": str(ENVIRONMENTS), "MLOPS_WORK_DIR": str(folder / "jobs"),
-        "SPARK_CONF_DIR": str(folder / "spark-conf"), "POD_IP": site.driver_host, "MLOPS_PORT": str(port),
+        "SPARK_CONF_DIR": str(folder / "spark-conf"), "POD_IP": site.host_address, "MLOPS_PORT": str(port),
         "MLOPS_SECRET_KEY": secrets.token_hex(16)}
     env = {key: value if key in local_values else fill(value, {}, folder)  # the pod's folders: the run's
            for key, value in container_env(container, local_values).items()}

@@ -49,6 +49,13 @@ def address_of(hostname):
         return f"unresolved ({problem})"
 
 
+def source_address(toward):
+    """The address this process sends from to `toward` (a UDP connect only picks the route: nothing is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((toward, 9))
+        return probe.getsockname()[0]
+
+
 def view(_):
     hostname = socket.gethostname()
     yield {"uid": os.getuid(), "gid": os.getgid(), "hostname": hostname,
@@ -60,7 +67,7 @@ def view(_):
 
 executor = spark.sparkContext.parallelize([0], 1).mapPartitions(view).collect()[0]
 os.unlink(driver_file)
-driver = {"hostname": socket.gethostname(), "driver_file": driver_file, "uid": os.getuid(), "gid": os.getgid(),
-          "root_write_error": root_write_error()}
+driver = {"hostname": socket.gethostname(), "address": source_address(executor["address"]), "driver_file": driver_file,
+          "uid": os.getuid(), "gid": os.getgid(), "root_write_error": root_write_error()}
 spark.stop()
 report({"executor": executor, "driver": driver})
