@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from harness import chart
 from harness.chart.local_containers import (CONTAINER_PATHS, container_env, fill, mount_config_maps, mount_secrets,
@@ -43,6 +44,7 @@ class ChartPod:
     workdir: Path
     admin: tuple[str, str] | None
     local_values: dict[str, str]  # what its Secrets hold here, by the variable that reads them
+    pod: Pod | None = None  # where its init containers ran and its servers run; None: processes of this machine
 
     @property
     def replicas(self) -> int:
@@ -78,11 +80,19 @@ def database_values(database: Database) -> dict[str, str]:
     return {"mlflow.postgresql.database": database.name, "mlflow.postgresql.username": database.user}
 
 
+PodFor = Callable[[chart.Rendered], "Pod | None"]  # the pod a rendered MLflow pod runs in (None: no pods)
+
+
+def no_pod(_rendered: chart.Rendered) -> None:
+    return None
+
+
 def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
-                   workdir: Path, without: tuple[str, ...] = (), in_pod: Pod | None = None) -> ChartPod:
+                   workdir: Path, without: tuple[str, ...] = (), pod_for: PodFor = no_pod) -> ChartPod:
     """Render the chart with `overrides` and prepare its MLflow pod here: databases, auth config, environment;
-    its init containers run `in_pod` when given, with their own pod's environment. The files of the Secrets it
-    mounts are the caller's to write (pod.mount_secrets), once it has them."""
+    its init containers run in the pod `pod_for` gives for the render, when it gives one, with their own pod's
+    environment. The files of the Secrets it mounts are the caller's to write (pod.mount_secrets), once it has
+    them."""
     admin_password = None
     if overrides.get("mlflow.auth.enabled") == "true":  # a restored pod keeps the backed-up admin's password
         admin_password = overrides.get("mlflow.auth.adminPassword") or secrets.token_urlsafe(16)
@@ -94,6 +104,7 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     local_values = {**service_values(database, storage_env), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16)}
     spec = rendered.pod_of("mlflow")
+    in_pod = pod_for(rendered)
     if in_pod is not None:
         in_pod.own(folder)
     for init in spec.get("initContainers", []):
@@ -106,15 +117,15 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     mount_config_maps(rendered, spec, server, env, folder)
     username = overrides.get("mlflow.auth.adminUsername", "admin")
     return ChartPod(rendered, env, folder, workdir, (username, admin_password) if admin_password else None,
-                    local_values)
+                    local_values, in_pod)
 
 
 def variant_from_chart(overrides: dict[str, str], database: Database, storage_env: dict[str, str],
                        workdir: Path, port: int | None = None, name: str | None = None,
-                       without: tuple[str, ...] = (), pod: Pod | None = None) -> VariantServer:
-    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None; in `pod`
-    when given), its pod's init containers but those named in `without` run first. The caller owns it before
-    it starts it, so that an interrupt during the start still stops it."""
-    chart_pod = pod_from_chart(overrides, database, storage_env, workdir, without, pod)
-    server = chart_pod.server_in(pod, port, name) if pod else chart_pod.server(port, name)
+                       without: tuple[str, ...] = (), pod_for: PodFor = no_pod) -> VariantServer:
+    """One MLflow server from the chart rendered with `overrides`, on `port` (a free one when None; in the pod
+    `pod_for` gives, when it gives one), its pod's init containers but those named in `without` run first. The
+    caller owns it before it starts it, so that an interrupt during the start still stops it."""
+    chart_pod = pod_from_chart(overrides, database, storage_env, workdir, without, pod_for)
+    server = chart_pod.server_in(chart_pod.pod, port, name) if chart_pod.pod else chart_pod.server(port, name)
     return VariantServer(server, chart_pod.admin)

@@ -109,15 +109,15 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         if self.kept_data is not None and self.kept_data.saved:
             with progress.step(f"loading what {self.kept_data.folder} kept"):
                 self.kept_data.load(database, self._s3.client())
-        mlflow_pod = self._platform_pod(rendered, "mlflow")
-        where = f"in its pod, forwarded to port {mlflow_port}" if mlflow_pod else f"on port {mlflow_port}"
+        where = f"in its pod, forwarded to port {mlflow_port}" if self.pods else f"on port {mlflow_port}"
         with progress.step(f"starting the MLflow server {where}"):
-            self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir,
-                                              port=mlflow_port, name="mlflow-server", pod=mlflow_pod).server
+            self._mlflow = variant_from_chart({}, database, self._s3.server_env(), self.workdir, port=mlflow_port,
+                                              name="mlflow-server",
+                                              pod_for=lambda its: self._platform_pod(its, "mlflow")).server
             self._mlflow.start()
         # Spark's drivers reach it as the k8s target's do: by its Service name, inside their pods.
         self._mlflow_in_cluster = self._mlflow.url
-        if mlflow_pod:
+        if self._mlflow.pod:
             scheme = "https" if self._mlflow.serves_tls else "http"
             self._mlflow_in_cluster = (f"{scheme}://{rendered.service_of('mlflow')}:"
                                        f"{chart.mlflow_container_port(rendered)}{self._mlflow.static_prefix}")
@@ -140,6 +140,14 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         service = rendered.service_of(component)
         return self.pods.pod(f"{service}-0", *rendered.run_as(component), RELEASE_NAMESPACE, [service],
                              known_everywhere=True)
+
+    def _release_pod(self, rendered: chart.Rendered) -> Pod | None:
+        """A pod of its own for an MLflow server a scenario starts, as another release of the chart would run
+        it: no Service name of the platform's (the suite reaches it through its port-forward); None when the run
+        has no pods."""
+        if self.pods is None:
+            return None
+        return self.pods.pod(f"mlflow-{secrets.token_hex(3)}-0", *rendered.run_as("mlflow"), RELEASE_NAMESPACE)
 
     def declare_capabilities(self) -> Capabilities:
         no_gpus = None if shutil.which("nvidia-smi") else "no nvidia-smi on this machine"
@@ -167,8 +175,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         database = database or self._database
         skipped = f", without its {', '.join(without)} init container" if without else ""
         with progress.step(f"starting an MLflow server from the chart with {overrides or 'its defaults'}{skipped}"):
-            variant = variant_from_chart({**overrides, **database_values(database)}, database,
-                                         self._s3.server_env(), self.workdir, without=without)
+            values = {**overrides, **database_values(database)}
+            variant = variant_from_chart(values, database, self._s3.server_env(), self.workdir, without=without,
+                                         pod_for=self._release_pod)
             self._variants.append(variant)
             variant.server.start()
         return variant
