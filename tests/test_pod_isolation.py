@@ -132,7 +132,7 @@ def test_a_network_the_machine_refuses_turns_isolation_off_with_the_reason(monke
 
 
 @needs_isolation
-def test_a_service_every_release_shares_resolves_in_every_namespace_a_releases_own_only_in_it(tmp_path):
+def test_a_service_every_release_shares_resolves_where_no_release_has_its_own_of_that_name(tmp_path):
     network = PodNetwork.create(tmp_path)
     try:
         network.pod("mlflow-0", 1000, 1000, "spec", ["spec-mlflow"], known_everywhere=True)
@@ -142,6 +142,11 @@ def test_a_service_every_release_shares_resolves_in_every_namespace_a_releases_o
         assert "mlflow-0 spec-mlflow" in drivers and "spark-master" not in drivers
         assert "master-0 spark-master" in network.hosts_file("spark-4").read_text()
         assert client.address != network.gateway and f"{client.address} client-0" in drivers
+        restored = network.pod("restored-mlflow-0", 1000, 1000, "restored", ["spec-mlflow"])
+        names = network.hosts_file("restored").read_text()
+        assert f"{restored.address} restored-mlflow-0 spec-mlflow" in names  # its own release's, not the shared
+        assert names.count("spec-mlflow") == 1
+        assert network.hosts_file("spark-drivers").read_text().count("spec-mlflow") == 1
     finally:
         network.close()
 

@@ -14,7 +14,7 @@ from harness.chart.render import Rendered, secret_files
 from harness.errors import ServiceFailed
 from harness.stores.postgres import Database
 from harness.system import tools
-from harness.system.pods import Pod
+from harness.system.pods import Pod, PodNetwork
 from harness.waits import CONTAINER_RUN_S
 
 # Volumes of the chart's pods that become folders of the run here.
@@ -124,3 +124,14 @@ def run_container(container: dict[str, Any], env: dict[str, str], folder: Path, 
     if done.returncode != 0:
         raise ServiceFailed(f"the chart's container {container['name']} failed: {done.stderr.strip()[-500:]}")
     return done.stdout
+
+
+def chart_pod(network: PodNetwork, rendered: Rendered, component: str, release: str,
+              shared: bool = False) -> Pod:
+    """The first pod of the chart's `component` in the release `release` (its namespace of names): the uid of
+    its render, the name of its Service leading to it in that namespace. A `shared` release's Services (the
+    platform's, which every Spark version uses here) resolve in every namespace that has none of that name, and
+    its pods are named as the StatefulSet names them; another release's pods are named after the release."""
+    service = rendered.service_of(component)
+    name = f"{service}-0" if shared else f"{release}-{component}-0"
+    return network.pod(name, *rendered.run_as(component), release, [service], known_everywhere=shared)

@@ -21,15 +21,16 @@ from typing import Any
 from croniter import croniter
 
 from harness import chart, progress
-from harness.chart.local_containers import container_env, run_container, service_values
+from harness.chart.local_containers import chart_pod, container_env, run_container, service_values
 from harness.chart.render import pod_spec
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.errors import ServiceFailed
 from harness.mlflow.server import MlflowServer
-from harness.mlflow.variant import database_values, pod_from_chart
+from harness.mlflow.variant import database_values, variant_from_chart
 from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import tools
+from harness.system.pods import Pod, PodNetwork
 from harness.waits import DUMP_READ_S
 
 BACKUP_VALUES = {"backup.enabled": "true"}
@@ -235,11 +236,13 @@ class OwnPlatform:
     may lose entirely, or one the chart's restore Job fills. Owned (stoppable) from construction, so an
     interrupt during a start stops what had started."""
 
-    def __init__(self, workdir: Path, name: str) -> None:
+    def __init__(self, workdir: Path, name: str, pods: PodNetwork | None = None) -> None:
         self.folder = workdir / f"{name}-{secrets.token_hex(4)}"
         self.folder.mkdir()
-        self.postgres = PostgresService(self.folder)
-        self.s3 = S3Service(self.folder)
+        self.pods = pods  # with pods, it is a release of its own: its pods resolve its Services' names
+        rendered = chart.render_default()
+        self.postgres = PostgresService(self.folder, pod=self._pod_for(rendered, "postgresql"))
+        self.s3 = S3Service(self.folder, pod=self._pod_for(rendered, "minio"))
         self.database: Database | None = None
         self.server: MlflowServer | None = None
         self.admin: tuple[str, str] | None = None
@@ -254,11 +257,14 @@ class OwnPlatform:
     def start_mlflow(self, values: dict[str, str]) -> None:
         """The chart's MLflow pod (its init containers, then the server) on this platform's stores."""
         assert self.database is not None, "the stores start before the MLflow pod"
-        pod = pod_from_chart({**values, **database_values(self.database)}, self.database, self.s3.server_env(),
-                             self.folder)
-        self.server = pod.server(name=f"mlflow-server-{self.folder.name}")
-        self.admin = pod.admin
+        variant = variant_from_chart({**values, **database_values(self.database)}, self.database,
+                                     self.s3.server_env(), self.folder, name=f"mlflow-server-{self.folder.name}",
+                                     pod_for=lambda rendered: self._pod_for(rendered, "mlflow"))
+        self.server, self.admin = variant.server, variant.admin
         self.server.start()
+
+    def _pod_for(self, rendered: chart.Rendered, component: str) -> Pod | None:
+        return chart_pod(self.pods, rendered, component, self.folder.name) if self.pods else None
 
     def restore(self, job: BackupJob, backup_from: str, backups_env: dict[str, str], database_name: str,
                 database_user: str) -> str:

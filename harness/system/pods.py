@@ -222,9 +222,7 @@ class PodNetwork:
         # Written in place: a pod's /etc/hosts is a bind of this very file, which a new inode would not reach.
         for namespace in self.namespaces:
             lines = ["127.0.0.1 localhost"]
-            lines += [" ".join([pod.address, name, *(self.service_names[name] if self._resolves(namespace, pod)
-                                                     else [])])
-                      for name, pod in self.pods.items()]
+            lines += [" ".join([pod.address, name, *self._names_in(namespace, pod)]) for name, pod in self.pods.items()]
             with open(self.hosts_file(namespace), "w") as hosts:
                 hosts.write("\n".join(lines) + "\n")
             os.chmod(self.hosts_file(namespace), 0o644)
@@ -236,9 +234,16 @@ class PodNetwork:
         self.passwd_file.write_text(users)
         os.chmod(self.passwd_file, 0o644)
 
-    def _resolves(self, namespace: str, pod: Pod) -> bool:
-        """Whether the pods of `namespace` resolve `pod`'s Service names."""
-        return pod.namespace == namespace or pod.name in self.known_everywhere
+    def _names_in(self, namespace: str, pod: Pod) -> list[str]:
+        """The Service names that lead to `pod` in `namespace`: its own namespace's, and a service every
+        namespace shares where the namespace has none of that name itself."""
+        if pod.namespace == namespace:
+            return self.service_names[pod.name]
+        if pod.name not in self.known_everywhere:
+            return []
+        own = {service for other in self.pods.values() if other.namespace == namespace
+               for service in self.service_names[other.name]}
+        return [service for service in self.service_names[pod.name] if service not in own]
 
     def _record(self, name: str) -> None:
         with open(self.folder / RECORD_FILE, "a") as record:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import chart, progress
+from harness.chart.local_containers import chart_pod
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.endpoints import Platform
@@ -135,11 +136,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
     def _platform_pod(self, rendered: chart.Rendered, component: str) -> Pod | None:
         """The pod of one of the chart's platform services (MLflow, PostgreSQL, MinIO), which every Spark
         version's pods reach by its Service name; None when the run has no pods."""
-        if self.pods is None:
-            return None
-        service = rendered.service_of(component)
-        return self.pods.pod(f"{service}-0", *rendered.run_as(component), RELEASE_NAMESPACE, [service],
-                             known_everywhere=True)
+        return chart_pod(self.pods, rendered, component, RELEASE_NAMESPACE, shared=True) if self.pods else None
 
     def _release_pod(self, rendered: chart.Rendered) -> Pod | None:
         """A pod of its own for an MLflow server a scenario starts, as another release of the chart would run
@@ -233,7 +230,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         return store.client()
 
     def own_platform(self, values: dict[str, str]) -> OwnPlatform:
-        own = OwnPlatform(self.workdir, "own-platform")
+        own = OwnPlatform(self.workdir, "own-platform", self.pods)
         self._own_platforms.append(own)  # owned before it starts: close() stops any part
         with progress.step("starting a platform of the scenario's own (PostgreSQL, S3, the chart's MLflow pod)"):
             own.start_stores("mlflow", "mlflow")
@@ -246,7 +243,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             self.platform()
         original = database or self._database
         assert original is not None
-        restored = OwnPlatform(self.workdir, "restored-platform")
+        restored = OwnPlatform(self.workdir, "restored-platform", self.pods)
         self._own_platforms.append(restored)
         restored.restore(job, backup_from, self._backup_store_env(job), original.name, original.user)
         return restored
