@@ -42,8 +42,8 @@ def _print_spark(target: LocalTarget, version: str) -> None:
     if site.connect_url:
         console.print(f"Connect     {site.connect_url}")
     # The properties carry the cluster's spark.authenticate secret: without them the master refuses the driver.
-    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --properties-file {site.properties_for_this_machine()} "
-                  "your_job.py")
+    properties = site.properties_for(site.host_address)  # your driver is a process of this machine
+    console.print(f"submit      {site.runtime.bin / 'spark-submit'} --properties-file {properties} your_job.py")
 
 
 def main(argv: list[str]) -> int:

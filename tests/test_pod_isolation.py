@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import psycopg2
 import pytest
 
 from harness.stores.postgres import PostgresService
 from harness.system import pods, sweeper
 from harness.system.pods import Pod, PodNetwork
+from harness.system.process import PodSandbox
 from harness.system.waiting import wait_for
 
 needs_isolation = pytest.mark.skipif(pods.isolation_unavailable() is not None,
@@ -178,4 +180,29 @@ def test_postgresql_in_its_pod_runs_as_the_pods_user_and_answers_other_pods_with
         assert (tmp_path / "pgdata").stat().st_uid == 999
     finally:
         postgres.stop()
+        network.close()
+
+
+@needs_isolation
+def test_a_process_that_joins_a_pod_shares_it_and_what_it_started_outlives_it_but_not_the_pod(tmp_path):
+    network = PodNetwork.create(tmp_path)
+    sandbox = PodSandbox(network.pod("mlops-0", 185, 185, "spec"), tmp_path / "pod.log")
+    try:
+        sandbox.start()
+        # The service: it names its pod, starts a driver in a session of its own, then waits to be stopped.
+        service = sandbox.process("service", ["sh", "-c", "hostname; id -u; setsid sleep 301 & sleep 300"],
+                                  tmp_path / "service.log", env={"PATH": os.environ["PATH"]})
+        service.start()
+        wait_for(lambda: len((tmp_path / "service.log").read_text().split()) == 2, "the service's output", 10)
+        assert (tmp_path / "service.log").read_text().split() == ["mlops-0", "185"]
+        driver = wait_for(lambda: [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "301"]],
+                          "the driver", 10)[0]
+        assert driver.uids().real == 185
+        service.stop()
+        assert driver.is_running(), "the driver went with the service, not with its pod"
+        sandbox.stop()
+        psutil.wait_procs([driver], timeout=10)
+        assert not driver.is_running(), "the driver outlived its pod"
+    finally:
+        sandbox.stop()
         network.close()

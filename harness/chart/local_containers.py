@@ -67,17 +67,22 @@ def container_env(container: dict[str, Any], local_values: dict[str, str]) -> di
     return env
 
 
-def pod_env(container: dict[str, Any], secret_values: dict[str, str]) -> dict[str, str]:
+def pod_env(container: dict[str, Any], secret_values: dict[str, str], pod_address: str = "") -> dict[str, str]:
     """The container's environment as its own pod gets it: the rendered values as they are (service names
-    resolve inside the pods), each Secret reference from `secret_values`; a reference with no value there fails
-    as the kubelet's CreateContainerConfigError does."""
-    referenced = [entry["name"] for entry in container.get("env", []) if "secretKeyRef" in entry.get("valueFrom", {})]
+    resolve inside the pods), each Secret reference from `secret_values`, the downward API's status.podIP as
+    `pod_address`; a Secret reference with no value there fails as the kubelet's CreateContainerConfigError
+    does."""
+    sources = {entry["name"]: entry.get("valueFrom", {}) for entry in container.get("env", [])}
+    referenced = [name for name, source in sources.items() if "secretKeyRef" in source]
     missing = [name for name in referenced if name not in secret_values]
     if missing:
         raise ServiceFailed(f"CreateContainerConfigError: the container {container['name']} reads "
                             f"{', '.join(missing)} from a Secret key the local target does not hold",
                             "give the value to the pod's Secret (harness/mlflow/variant.py)")
-    return container_env(container, {name: secret_values[name] for name in referenced})
+    pod_ip = [name for name, source in sources.items()
+              if source.get("fieldRef", {}).get("fieldPath") == "status.podIP"]
+    return container_env(container, {**{name: secret_values[name] for name in referenced},
+                                     **{name: pod_address for name in pod_ip}})
 
 
 def mount_config_maps(rendered: Rendered, pod: dict[str, Any], container: dict[str, Any], env: dict[str, str],

@@ -9,10 +9,12 @@ from pathlib import Path
 from harness.mlflow.server import MlflowServer
 from harness.stores.postgres import Database
 from harness.system import tools
+from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.venvs import ensure_venv
 
 LEGACY_VERSION = "2.14.3"
+POD_PORT = 5000  # the seed's deployment's container port
 # What MLflow 3.17 logs when it starts on a database that lacks some of its tables, an older MLflow's included:
 # it runs every migration itself ("Creating initial MLflow database tables..." then this), without a lock.
 SELF_MIGRATION = "Updating database tables"
@@ -30,15 +32,19 @@ def legacy_venv() -> Path:
     return ensure_venv(legacy_venv_path(), REQUIREMENTS, f"MLflow {LEGACY_VERSION} (the seed's server generation)")
 
 
-def legacy_server(workdir: Path, database: Database, storage_env: dict[str, str], bucket: str) -> MlflowServer:
-    """An MLflow 2.14 server on `database`, proxying artifacts to `bucket` as the seed's deployment did."""
+def legacy_server(workdir: Path, database: Database, storage_env: dict[str, str], bucket: str,
+                  pod: Pod | None = None) -> MlflowServer:
+    """An MLflow 2.14 server on `database`, proxying artifacts to `bucket` as the seed's deployment did; in
+    `pod` when given, on its port 5000, reached through a port-forward."""
     venv = legacy_venv()
     port = claim_port(None, f"the MLflow {LEGACY_VERSION} server")
+    host, listen = ("0.0.0.0", POD_PORT) if pod else (LOOPBACK, port)
     uri = f"postgresql+psycopg2://{database.user}@{database.host}:{database.port}/{database.name}"
-    args = ["server", "--host", LOOPBACK, "--port", str(port), "--workers", "1", "--backend-store-uri", uri,
+    args = ["server", "--host", host, "--port", str(listen), "--workers", "1", "--backend-store-uri", uri,
             "--artifacts-destination", f"s3://{bucket}", "--serve-artifacts"]
     return MlflowServer(workdir, args, port, {**storage_env, "PGPASSWORD": database.password},
-                        name=f"mlflow-{LEGACY_VERSION}", program=venv / "bin" / "mlflow")
+                        name=f"mlflow-{LEGACY_VERSION}", program=venv / "bin" / "mlflow", pod=pod,
+                        pod_port=POD_PORT if pod else None)
 
 
 def self_migration_lines(server_log: Path) -> list[str]:

@@ -99,8 +99,6 @@ def job_settings(rendered: Rendered, local: LocalEndpoints) -> LocalSettings:
         for key in ("spark.driver.host", "spark.driver.bindAddress"):
             settings._set(key, local.driver_host, "the driver's address, which the executors' pods reach: its pod's "
                           "(the run's own on the bridge for drivers that are processes of this machine)")
-        settings._set("spark.hadoop.fs.permissions.umask-mode", "000", "the MLOps API's drivers run as root here, "
-                      "the executors as the pods' uid: what one makes in shared storage the other must write into")
     _fast_on_loopback(settings, conf)
     return settings
 

@@ -20,6 +20,7 @@ from harness import chart, progress
 from harness.errors import SuiteError
 from harness.spark.chart_settings import (LocalEndpoints, Translation, connect_port, connect_server_args,
                                           daemon_settings, job_settings)
+from harness.mlflow.legacy import LEGACY_VERSION
 from harness.spark.iceberg_runtime import iceberg_jars
 from harness.spark.jobs import JOBS_DIR
 from harness.spark.runtimes import SparkRuntime, ensure_runtime
@@ -79,8 +80,8 @@ class LocalSparkPool:
         self.workdir = workdir
         self.dfs_tmp = workdir / "mlflow-dfs-tmp"
         self.pods = pods
-        # Where drivers that are processes of this machine (the MLOps API's) listen: the executors, in the
-        # workers' pods, reach this machine at the run's address on the pods' bridge.
+        # Where drivers that are processes of this machine (a user's of `make platform`) listen: the executors,
+        # in the workers' pods, reach this machine at the run's address on the pods' bridge.
         self.host_address = pods.gateway if pods else LOOPBACK
         self.platform_env = {"MLFLOW_TRACKING_URI": mlflow_url}
         self.storage_env = storage_env
@@ -153,14 +154,19 @@ class LocalSparkPool:
                         f"{self.pods.subnet}, at the chart's port, reached by its Service name from every pod",
                         "the suite reaches MLflow through a port-forward on loopback (as on the k8s target), "
                         "PostgreSQL as its superuser through its socket folder, S3 at the pod's address"),
-            Translation("MLflow servers a scenario starts itself (other values, upgrades, restores, the production "
-                        "and SSO deployments)", "pods of their own", "processes of this machine on loopback",
-                        "not in pods yet"),
+            Translation("MLflow servers a scenario starts from the chart (other values, upgrades), the MLflow "
+                        f"{LEGACY_VERSION} server of the upgrade scenarios, its own and restored platforms",
+                        "pods of their own", f"pods of their own on {self.pods.subnet}, each a "
+                        "release of its own whose Service names lead to its own pods", "reached by the suite through "
+                        "port-forwards"),
+            Translation("the production and SSO deployments (replicas, stores, the balancer)", "pods of their own",
+                        "processes of this machine on loopback", "not in pods yet"),
             Translation("drivers (spark-client and master pods' spark-submit, Connect clients)", "a pod of its own",
                         f"the pod spark-client-0 at {self.driver_host}", "one pod for the drivers of every Spark "
                         "version and mode; each Connect server in a pod of its own"),
-            Translation("the MLOps API and its drivers", "a pod of its own",
-                        f"processes of this machine, as root, at {self.host_address}", "not in a pod yet"),
+            Translation("the MLOps API and its drivers", "a pod of its own", "a pod of its own per replica, in the "
+                        "Spark version's namespace", "the pod outlives a restart of the service (a sandbox process "
+                        "holds it, as the pause container does); its drivers advertise the pod's address"),
             Translation("MLFLOW_DFS_TMP, the Iceberg warehouse", "s3a:// storage every pod reaches (k8s target)",
                         ", ".join(str(folder) for folder in self.shared_folders()) + ", mounted in the worker's pod",
                         "hadoop-aws and Iceberg's AWS bundle cannot be had here"),
@@ -263,11 +269,11 @@ class LocalSparkSite(SparkSite):
         self._conf_dir = pool.workdir / "spark-conf" / f"{mode}-{self.version}"
         self._properties = self.settings.write_properties(self._conf_dir / "spark-defaults.conf")
 
-    def properties_for_this_machine(self) -> Path:
-        """The mode's spark-defaults.conf for drivers that are processes of this machine (the MLOps API's, a
-        user's of `make platform`), which the executors reach at the run's own address."""
-        settings = job_settings(self._rendered, self._pool.endpoints(self.cluster, self._iceberg, self.host_address))
-        return settings.write_properties(self._conf_dir.with_name(f"{self._conf_dir.name}-machine") /
+    def properties_for(self, driver_host: str) -> Path:
+        """The mode's spark-defaults.conf for drivers that listen at `driver_host` (the MLOps API's, in its pod;
+        a user's of `make platform`, at the run's own address), where the executors reach them."""
+        settings = job_settings(self._rendered, self._pool.endpoints(self.cluster, self._iceberg, driver_host))
+        return settings.write_properties(self._conf_dir.with_name(f"{self._conf_dir.name}-{driver_host}") /
                                          "spark-defaults.conf")
 
     def settings_report(self) -> str:

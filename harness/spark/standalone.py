@@ -46,6 +46,12 @@ class SparkStandalone:
         self._worker: ManagedProcess | None = None
 
     @property
+    def namespace(self) -> str:
+        """Whose names its pods resolve: a namespace per version, as a release per version would have (each
+        resolves its own master Service)."""
+        return f"spark-{self.runtime.version.replace('.', '-')}"
+
+    @property
     def master_url(self) -> str:
         return f"spark://{self.host}:{self.port}"
 
@@ -72,8 +78,7 @@ class SparkStandalone:
             return
         version = self.runtime.version.replace(".", "-")
         uid, gid = self.settings.run_as
-        # A namespace per version, as a release per version would have: each resolves its own master Service.
-        namespace = f"spark-{version}"
+        namespace = self.namespace
         self._master_pod = self.pods.pod(f"spark-{version}-master-0", uid, gid, namespace,
                                          [self.settings.master_service])
         self._worker_pod = self.pods.pod(f"spark-{version}-worker-0", uid, gid, namespace)

@@ -99,14 +99,23 @@ class Pod:
                    "--ro-bind", str(self.network.passwd_file), "/etc/passwd"]
         if cwd is not None:
             mounts += ["--chdir", str(cwd)]
-        drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all"]
         # A pid namespace of its own: when bubblewrap goes, its init goes (--die-with-parent) and the kernel
         # takes every process of the pod with it. The pod's own processes could not be told so: dropping the
         # uid (setpriv) clears a parent-death signal.
         return ["ip", "netns", "exec", self.netns, "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts",
                 "--unshare-ipc", "--hostname", self.name, *mounts, "--setenv", "TMPDIR", "/tmp",
-                "--setenv", "HOME", "/tmp", "--", *drop, *argv]
+                "--setenv", "HOME", "/tmp", "--", *self._as_its_user(), *argv]
+
+    def join(self, sandbox_pid: int, argv: Sequence[str], cwd: Path | None = None) -> list[str]:
+        """`argv` as a process that joins the running pod of process `sandbox_pid` (its network, file system,
+        hostname and pid namespace: what a second process of one container shares), as the pod's user."""
+        where = [f"--wd={cwd}"] if cwd is not None else []
+        return ["nsenter", f"--target={sandbox_pid}", "--pid", "--mount", "--uts", "--ipc", "--net", *where,
+                *self._as_its_user(), *argv]
+
+    def _as_its_user(self) -> list[str]:
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all"]
 
     @property
     def hidden(self) -> tuple[Path, ...]:

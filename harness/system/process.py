@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import psutil
+
 from harness.errors import ServiceFailed
 from harness.system.pods import Pod
 from harness.system.waiting import WaitTimeout, wait_for
@@ -188,3 +190,44 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class PodSandbox:
+    """A pod that outlives the processes run in it, as a cluster's pod outlives a restarted process of its
+    container: one process only holds the pod's namespaces (Kubernetes' pause container) and the others join
+    them (Pod.join). Stopping the sandbox ends the pod and everything in it."""
+
+    def __init__(self, pod: Pod, log_path: Path) -> None:
+        self.pod = pod
+        self._holder = ManagedProcess(f"the pod {pod.name}", ["sleep", "infinity"], log_path, pod=pod)
+        self._inner_pid: int | None = None
+
+    def start(self) -> None:
+        self._holder.start()
+        self._inner_pid = wait_for(self._holding_process, f"the pod {self.pod.name}'s sandbox", 10, 0.05,
+                                   give_up=lambda: None if self._holder.running() else "it exited")
+
+    def _holding_process(self) -> int:
+        """The sandbox's `sleep`, inside the pod's namespaces, by its pid on this machine."""
+        if self._holder.pid is None:
+            raise ServiceFailed(f"the pod {self.pod.name}'s sandbox is not running")
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(self._holder.pid).children(recursive=True):
+                if child.name() == "sleep":
+                    return child.pid
+        raise LookupError("not yet")
+
+    @property
+    def running(self) -> bool:
+        return self._holder.running()
+
+    def process(self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str],
+                cwd: Path | None = None) -> ManagedProcess:
+        """A process of the pod, not started yet."""
+        assert self._inner_pid is not None, "the sandbox starts before its processes"
+        return ManagedProcess(name, self.pod.join(self._inner_pid, argv, cwd), log_path,
+                              env={**env, "TMPDIR": "/tmp"})
+
+    def stop(self) -> None:
+        self._holder.stop()
+        self._inner_pid = None

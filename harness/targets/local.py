@@ -92,8 +92,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             progress.console.print(f"[yellow]pod isolation is off:[/] {refused.problem}")
             return None, f"off: {refused.problem}"
         return network, (f"on: the platform's MLflow, PostgreSQL and S3, Spark's masters and workers (executors "
-                         f"inside), the drivers and the Connect servers in pods of their own on {network.subnet}; the "
-                         "MLOps API and the MLflow servers scenarios start themselves as processes of this machine")
+                         f"inside), the drivers, the Connect servers, the MLOps API and the MLflow servers and "
+                         f"platforms scenarios start (the legacy MLflow too) in pods of their own on {network.subnet}; "
+                         "the production and SSO deployments as processes of this machine")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -139,12 +140,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         return chart_pod(self.pods, rendered, component, RELEASE_NAMESPACE, shared=True) if self.pods else None
 
     def _release_pod(self, rendered: chart.Rendered) -> Pod | None:
-        """A pod of its own for an MLflow server a scenario starts, as another release of the chart would run
-        it: no Service name of the platform's (the suite reaches it through its port-forward); None when the run
-        has no pods."""
-        if self.pods is None:
-            return None
-        return self.pods.pod(f"mlflow-{secrets.token_hex(3)}-0", *rendered.run_as("mlflow"), RELEASE_NAMESPACE)
+        """A pod of its own for an MLflow server a scenario starts, as a release of its own would run it: its
+        Service name leads to it in the release's namespace only (the suite reaches it through its
+        port-forward); None when the run has no pods."""
+        return chart_pod(self.pods, rendered, "mlflow", f"release-{secrets.token_hex(3)}") if self.pods else None
 
     def declare_capabilities(self) -> Capabilities:
         no_gpus = None if shutil.which("nvidia-smi") else "no nvidia-smi on this machine"
@@ -182,7 +181,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
     def legacy_mlflow(self, database: Database) -> VariantServer:
         platform = self.platform()
         assert self._s3 is not None
-        variant = VariantServer(legacy_server(self.workdir, database, self._s3.server_env(), platform.bucket), None)
+        pod = self._release_pod(chart.render_default())  # the seed's deployment ran as the chart's MLflow does
+        variant = VariantServer(legacy_server(self.workdir, database, self._s3.server_env(), platform.bucket, pod),
+                                None)
         self._variants.append(variant)
         with progress.step(f"starting MLflow {LEGACY_VERSION} on the database {database.name}"):
             variant.server.start()
@@ -286,16 +287,18 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             self.new_mlops_replica(port=port)
         return self._mlops[0]
 
-    def new_mlops_replica(self, overrides: dict[str, str] | None = None, mlflow_url: str | None = None,
+    def new_mlops_replica(self, overrides: dict[str, str] | None = None, mlflow: MlflowServer | None = None,
                           port: int | None = None) -> LocalMlopsService:
         """One more replica of the chart's MLOps API (on the platform's Spark and database, and its MLflow
-        unless `mlflow_url` names another), started."""
-        platform = self.platform()
+        unless `mlflow` is a scenario's own server: in a release with it then), started."""
+        self.platform()
         site = self.spark(*DEFAULT_CELL)
-        assert self._spark is not None and self._database is not None
+        assert self._spark is not None and self._database is not None and self._mlflow is not None
         self._spark.pin(site.version)
-        service = mlops_from_chart(site, self._database, mlflow_url or platform.mlflow_url, self.workdir, overrides,
-                                   port)
+        server = mlflow or self._mlflow
+        release = server.pod.namespace if mlflow is not None and mlflow.pod is not None else None
+        service = mlops_from_chart(site, self._database, server.url, self.workdir, overrides, port, self.pods,
+                                   release)
         self._mlops.append(service)  # owned before it starts: close() stops it whatever happens
         with progress.step(f"starting the MLOps API on Spark {site.version}"):
             service.start()
@@ -312,7 +315,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         # Jobs of its own: a replica of the platform's API must not take these jobs to another MLflow.
         overrides = {"mlflow.auth.enabled": "true", "mlflow.auth.adminPassword": secrets.token_hex(8),
                      "mlops.database": f"mlops_{secrets.token_hex(4)}"}
-        service = self.new_mlops_replica(overrides, mlflow_url=variant.url)
+        service = self.new_mlops_replica(overrides, mlflow=variant.server)
         return LoginPlatform(service, variant, admin_api, create_users(variant.url, admin_api, list(users)))
 
     def stop_mlops_with_login(self, login: LoginPlatform) -> None:
