@@ -38,6 +38,7 @@ from harness.stores.postgres import PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import pods, tools
 from harness.system.pods import PodNetwork
+from harness.system.ports import LOOPBACK
 from harness.targets.local import LocalTarget
 from harness.workflow.api import MlopsApi, Upload, overlap_of_slots
 from harness.workflow.checks import dataframe_split, sample_rows
@@ -166,7 +167,7 @@ def production_deployment(target: LocalTarget) -> None:
     admin = stack.client()
     experiment = admin.create_experiment(unique_name("bench"))
     one_server = stack.replica_url("replica-1")
-    edge_only = ProductionStack(target.workdir, "production-edge-tls", end_to_end_tls=False)
+    edge_only = ProductionStack(target.workdir, "production-edge-tls", end_to_end_tls=False, pods=target.pods)
     try:
         edge_only.start()
         edge_admin = edge_only.client()
@@ -207,10 +208,10 @@ def single_sign_on(target: LocalTarget) -> None:
     a production deployment each (HTTPS end to end, the chart's defaults), and how often the servers fetched the
     identity provider's keys."""
     basic = target.production_deployment()
-    provider = IdentityProvider()
+    provider = IdentityProvider(target.pods.gateway if target.pods else LOOPBACK)
     provider.start()
     sso_stack = ProductionStack(target.workdir, "production-sso-defaults",
-                                extra_values=sso_values(provider, quick_rotation=False))
+                                extra_values=sso_values(provider, quick_rotation=False), pods=target.pods)
     try:
         sso_stack.start()
         sso = SsoDeployment(provider, sso_stack)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
+import time
 
 from harness.system.forward import AddressForward
 from harness.system.ports import LOOPBACK, claim_port
@@ -44,3 +46,34 @@ def test_a_pod_that_does_not_answer_refuses_the_client_and_the_forward_says_why(
         assert forward.errors[0].startswith("ConnectionRefusedError")
     finally:
         forward.close()
+
+
+def _fill_until_stuck(client: socket.socket) -> None:
+    """Send until every buffer between here and a peer that does not read is full, and stays full."""
+    for _ in range(100):
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                client.send(b"x" * 65536)
+        time.sleep(0.3)  # the pump drains what it can; the kernel may grow the buffers meanwhile
+        try:
+            client.send(b"x")
+        except BlockingIOError:
+            return
+    raise AssertionError("the connection never filled up")
+
+
+def test_close_ends_a_connection_whose_far_end_stopped_reading():
+    with socket.create_server((LOOPBACK, 0)) as deaf:  # accepts, never reads: the pump blocks in sendall
+        forward = AddressForward(LOOPBACK, deaf.getsockname()[1])
+        client = socket.create_connection((LOOPBACK, forward.local_port), timeout=5)
+        accepted, _ = deaf.accept()
+        client.setblocking(False)
+        try:
+            _fill_until_stuck(client)
+            pumps = lambda: [t for t in threading.enumerate() if t.name == f"forward-{forward.remote_port}-pump"]
+            assert pumps(), "no connection is being pumped"
+            forward.close()
+            wait_for(lambda: not pumps(), "the pump to end after close()", 5, 0.05)
+        finally:
+            client.close()
+            accepted.close()

@@ -15,7 +15,7 @@ import pytest
 from harness.stores.postgres import PostgresService
 from harness.system import pods, sweeper
 from harness.system.pods import Pod, PodNetwork
-from harness.system.process import PodSandbox
+from harness.system.process import ManagedProcess, PodSandbox
 from harness.system.waiting import wait_for
 
 needs_isolation = pytest.mark.skipif(pods.isolation_unavailable() is not None,
@@ -205,4 +205,31 @@ def test_a_process_that_joins_a_pod_shares_it_and_what_it_started_outlives_it_bu
         assert not driver.is_running(), "the driver outlived its pod"
     finally:
         sandbox.stop()
+        network.close()
+
+
+def test_a_pods_process_gets_what_it_is_given_and_the_images_variables_but_not_the_suites_shell(tmp_path,
+                                                                                             monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "from-the-suites-shell")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://the-users-own-server")
+    given = {**os.environ, "MLFLOW_TRACKING_URI": "http://spec-mlflow:5000", "SPARK_HOME": "/runtime/pyspark"}
+    env = _pod(tmp_path).environment(given)
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["MLFLOW_TRACKING_URI"] == "http://spec-mlflow:5000" and env["SPARK_HOME"] == "/runtime/pyspark"
+    assert env["PATH"] == os.environ["PATH"]
+
+
+@needs_isolation
+def test_a_process_in_a_real_pod_does_not_see_the_suites_shell(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_SHELL_SECRET", "leaked")
+    network = PodNetwork.create(tmp_path)
+    try:
+        pod = network.pod("env-0", 185, 185, "spec")
+        process = ManagedProcess("env", ["env"], tmp_path / "env.log", env={**os.environ, "GIVEN": "yes"}, pod=pod)
+        process.start()
+        assert process.wait(10) == 0
+        seen = (tmp_path / "env.log").read_text().splitlines()
+        assert "GIVEN=yes" in seen and "HOME=/tmp" in seen
+        assert not [line for line in seen if line.startswith("SUITE_SHELL_SECRET")]
+    finally:
         network.close()

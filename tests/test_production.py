@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_balancer_checks_each_replica_and_refuses_large_bodies(tmp_path):
-    config = render_config([Upstream("replica-1", 5001), Upstream("replica-2", 5002)], 9000, 8443, 9443,
-                           tmp_path / "admin.sock", Tls(tmp_path / "server.pem"), None, 8 * 1024**2)
+    config = render_config([Upstream("replica-1", 5001), Upstream("replica-2", 5002)], Upstream("store", 9000), 8443,
+                           9443, tmp_path / "admin.sock", Tls(tmp_path / "server.pem"), None, 8 * 1024**2)
     assert "server replica-1 127.0.0.1:5001 check\n" in config
     assert "server replica-2 127.0.0.1:5002 check\n" in config
     assert f"bind 127.0.0.1:8443 ssl crt {tmp_path / 'server.pem'}" in config
@@ -37,11 +37,18 @@ def test_balancer_checks_each_replica_and_refuses_large_bodies(tmp_path):
 
 def test_with_tls_end_to_end_the_balancer_verifies_each_replica_and_serves_the_store_over_tls(tmp_path):
     replicas = ReplicaTls(tmp_path / "ca.pem", "mlflow.spec.svc")
-    config = render_config([Upstream("replica-1", 5001)], 9000, 8443, 9443, tmp_path / "admin.sock",
-                           Tls(tmp_path / "edge.pem", tmp_path / "store.pem"), replicas, None)
+    config = render_config([Upstream("replica-1", 5001)], Upstream("store", 9000), 8443, 9443,
+                           tmp_path / "admin.sock", Tls(tmp_path / "edge.pem", tmp_path / "store.pem"), replicas, None)
     assert (f"server replica-1 127.0.0.1:5001 check ssl verify required ca-file {tmp_path / 'ca.pem'} "
             "verifyhost mlflow.spec.svc sni str(mlflow.spec.svc)") in config
     assert f"bind 127.0.0.1:9443 ssl crt {tmp_path / 'store.pem'}" in config
+
+
+def test_in_its_pod_the_balancer_listens_on_the_pods_address_and_reaches_the_replicas_pods(tmp_path):
+    config = render_config([Upstream("replica-1", 5000, "10.217.4.7")], Upstream("store", 9000, "10.217.4.3"), 8443,
+                           9000, tmp_path / "admin.sock", None, None, None, listen="0.0.0.0")
+    assert "bind 0.0.0.0:8443\n" in config and "bind 0.0.0.0:9000\n" in config
+    assert "server replica-1 10.217.4.7:5000 check\n" in config and "server store 10.217.4.3:9000" in config
 
 
 def test_the_balancer_does_what_the_ingress_annotations_ask_of_the_replicas(tmp_path):
@@ -58,7 +65,8 @@ def test_the_balancer_does_what_the_ingress_annotations_ask_of_the_replicas(tmp_
 
 
 def test_balancer_without_tls_or_limit_binds_plain_http(tmp_path):
-    config = render_config([Upstream("replica-1", 5001)], 9000, 8080, 9443, tmp_path / "admin.sock", None, None, None)
+    config = render_config([Upstream("replica-1", 5001)], Upstream("store", 9000), 8080, 9443,
+                           tmp_path / "admin.sock", None, None, None)
     assert "bind 127.0.0.1:8080\n" in config
     assert "413" not in config and "X-Forwarded-Proto http" in config
 

@@ -189,7 +189,7 @@ def step_store_over_https(context):
 
 @when("a client calls the store's endpoint with plain HTTP")
 def step_plain_http_to_store(context):
-    url = world(context).production.deployment.store_endpoint.replace("https://", "http://")
+    url = world(context).production.deployment.store_endpoint_here.replace("https://", "http://")
     world(context).production.outcome = _outcome(lambda: requests.get(url, timeout=10))
 
 

@@ -119,24 +119,25 @@ def run_container(container: dict[str, Any], env: dict[str, str], folder: Path, 
     its stderr."""
     argv = [local_program(container["command"][0]),
             *(fill(part, env, folder) for part in [*container["command"][1:], *container.get("args", [])])]
-    if pod is not None:
-        argv = pod.command(argv)
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
     path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])
-    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PATH": path, **env},
-                          check=False, timeout=CONTAINER_RUN_S)
+    env = {**os.environ, "PATH": path, **env}
+    if pod is not None:
+        argv, env = pod.command(argv), pod.environment(env)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=CONTAINER_RUN_S)
     if done.returncode != 0:
         raise ServiceFailed(f"the chart's container {container['name']} failed: {done.stderr.strip()[-500:]}")
     return done.stdout
 
 
 def chart_pod(network: PodNetwork, rendered: Rendered, component: str, release: str,
-              shared: bool = False) -> Pod:
+              shared: bool = False, ordinal: int = 0) -> Pod:
     """The first pod of the chart's `component` in the release `release` (its namespace of names): the uid of
     its render, the name of its Service leading to it in that namespace. A `shared` release's Services (the
     platform's, which every Spark version uses here) resolve in every namespace that has none of that name, and
-    its pods are named as the StatefulSet names them; another release's pods are named after the release."""
+    its pods are named as the StatefulSet names them; another release's pods are named after the release.
+    `ordinal` tells a Deployment's replicas apart."""
     service = rendered.service_of(component)
-    name = f"{service}-0" if shared else f"{release}-{component}-0"
+    name = f"{service}-{ordinal}" if shared else f"{release}-{component}-{ordinal}"
     return network.pod(name, *rendered.run_as(component), release, [service], known_everywhere=shared)

@@ -121,10 +121,18 @@ class Rendered:
 
     def service_of(self, component: str) -> str:
         """The name of the Service that selects the pods of `component`."""
-        found = [doc["metadata"]["name"] for doc in self.of_kind("Service")
+        return str(self._service(component)["metadata"]["name"])
+
+    def service_port(self, component: str) -> int:
+        """The (first) port of the Service that selects the pods of `component`."""
+        return int(self._service(component)["spec"]["ports"][0]["port"])
+
+    def _service(self, component: str) -> dict[str, Any]:
+        found = [doc for doc in self.of_kind("Service")
                  if doc["spec"].get("selector", {}).get("app.kubernetes.io/component") == component]
         if len(found) != 1:
-            raise LookupError(f"expected one Service of component {component}, found {found}")
+            raise LookupError(f"expected one Service of component {component}, found "
+                              f"{[doc['metadata']['name'] for doc in found]}")
         return found[0]
 
     def run_as(self, component: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import psutil
 
+from harness.errors import ServiceFailed
 from harness.system.forward import AddressForward
 from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK
@@ -57,15 +58,26 @@ class MlflowServer:
         return [str(self.program), *self.server_args]
 
     def start(self) -> None:
-        # Replicas start on threads while an interrupt may stop them from the main one: the process exists
-        # and is known to stop() at once (under the lock), and the wait gives up as soon as stop() ran.
+        self.launch()
+        self.wait_started()
+
+    def launch(self) -> None:
+        """Start the process (and its port-forward) without waiting for it to answer. Call it from a thread that
+        outlives the server: a pod's bubblewrap dies with the thread that started it (a parent-death signal
+        follows the thread, not the process)."""
         with self._lock:
             self._stop_process()  # what is left of a killed server
-            process = self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env,
-                                                     pod=self.pod)
-            process.start()
+            self._process = ManagedProcess("MLflow server", self.argv, self.log_path, env=self._env, pod=self.pod)
+            self._process.start()
             if self.pod is not None and self.pod_port is not None:
                 self._forward = AddressForward(self.pod.address, self.pod_port, self.port)
+
+    def wait_started(self) -> None:
+        """Wait until the launched server answers /health; replicas wait on threads of their own while an
+        interrupt may stop them from the main one, and a wait gives up as soon as stop() ran."""
+        process = self._process
+        if process is None:
+            raise ServiceFailed(f"the MLflow server {self.log_path.stem} was stopped before it answered")
         process.wait_ready(self.healthy, f"MLflow /health at {self.url}", MLFLOW_START_S)
 
     def running_args(self) -> list[str]:

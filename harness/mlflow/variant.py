@@ -55,6 +55,8 @@ class ChartPod:
         the kubelet does when a Secret changes; a server reads them when it starts."""
         mount_secrets(self.rendered.pod_of("mlflow"), chart.mlflow_container(self.rendered), self.env, self.folder,
                       secrets)
+        if self.pod is not None:  # the kubelet writes a Secret's files for the pod's user
+            self.pod.own(self.folder)
 
     def server(self, port: int | None = None, name: str | None = None) -> MlflowServer:
         port = port or claim_port(None, "an MLflow server")

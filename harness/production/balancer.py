@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.system import tools
+from harness.system.forward import AddressForward
+from harness.system.pods import Pod
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.process import ManagedProcess
 from harness.system.waiting import wait_for
@@ -24,12 +26,14 @@ CHECK_TIMEOUT_MS = 1000
 MLFLOW_BACKEND = "mlflow"
 S3_BACKEND = "s3"
 S3_SERVER = "store"
+FRONTEND_POD_PORT = 8443  # the Ingress controller's HTTPS port in its pod
 
 
 @dataclass(frozen=True)
 class Upstream:
     name: str
     port: int
+    host: str = LOOPBACK  # a pod's address when the replicas run in pods
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,14 @@ class ServerState:
     last_check: str  # e.g. "L7OK", "L6RSP" (a TLS handshake the balancer refused), "L4CON"
 
 
-def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3_gate_port: int,
+def render_config(replicas: list[Upstream], store: Upstream, frontend_port: int, s3_gate_port: int,
                   admin_socket: Path, tls: Tls | None, replica_tls: ReplicaTls | None,
-                  max_body_bytes: int | None) -> str:
-    """haproxy.cfg: an HTTP(S) frontend balancing over the replicas with health checks, a TCP gate to S3."""
-    bind = f"bind {LOOPBACK}:{frontend_port}" + (f" ssl crt {tls.edge_pem}" if tls else "")
+                  max_body_bytes: int | None, listen: str = LOOPBACK) -> str:
+    """haproxy.cfg: an HTTP(S) frontend balancing over the replicas with health checks, a TCP gate to S3, both
+    on `listen`."""
+    bind = f"bind {listen}:{frontend_port}" + (f" ssl crt {tls.edge_pem}" if tls else "")
     replica_options = f" {replica_tls.server_options()}" if replica_tls else ""
-    s3_bind = f"bind {LOOPBACK}:{s3_gate_port}" + (f" ssl crt {tls.store_pem}" if tls and tls.store_pem else "")
+    s3_bind = f"bind {listen}:{s3_gate_port}" + (f" ssl crt {tls.store_pem}" if tls and tls.store_pem else "")
     limit = ([f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {max_body_bytes} }}"]
              if max_body_bytes else [])
     lines = [
@@ -91,23 +96,30 @@ def render_config(replicas: list[Upstream], s3_port: int, frontend_port: int, s3
         "  http-check send meth GET uri /health hdr Host localhost",
         "  http-check expect string OK",
         f"  default-server inter {CHECK_INTERVAL_MS}ms fall {FALL} rise {RISE}",
-        *[f"  server {up.name} {LOOPBACK}:{up.port} check{replica_options}" for up in replicas],
+        *[f"  server {up.name} {up.host}:{up.port} check{replica_options}" for up in replicas],
         f"frontend {S3_BACKEND}", "  mode tcp", f"  {s3_bind}", f"  default_backend {S3_BACKEND}",
-        f"backend {S3_BACKEND}", "  mode tcp", f"  server {S3_SERVER} {LOOPBACK}:{s3_port}",
+        f"backend {S3_BACKEND}", "  mode tcp", f"  server {S3_SERVER} {store.host}:{store.port}",
     ]
     return "\n".join(lines) + "\n"
 
 
 class Balancer:
-    def __init__(self, folder: Path, replicas: list[Upstream], s3_port: int, tls: Tls | None) -> None:
+    """HAProxy on loopback; or, in `pod` (the Ingress controller's, beside the replicas' pods), on the pod's
+    address, its frontend reached through a port-forward on loopback and its gate to S3 on `s3_gate_port` (the
+    store Service's port, whose name leads to this pod)."""
+
+    def __init__(self, folder: Path, store: Upstream, tls: Tls | None, pod: Pod | None = None,
+                 s3_gate_port: int | None = None) -> None:
         self.port = claim_port(None, "the balancer")
-        self.s3_gate_port = claim_port(None, "the S3 gate")
+        self.s3_gate_port = s3_gate_port or claim_port(None, "the S3 gate")
         self.tls = tls
-        self._replicas, self._s3_port = replicas, s3_port
+        self.pod = pod
+        self._store = store
         self.admin_socket = folder / "haproxy.sock"
         self.config_path = folder / "haproxy.cfg"
         self._process = ManagedProcess("haproxy", [tools.haproxy(), "-db", "-f", str(self.config_path)],
-                                       folder.parent / "logs" / "haproxy.log")
+                                       folder.parent / "logs" / "haproxy.log", pod=pod)
+        self._forward: AddressForward | None = None
 
     @property
     def url(self) -> str:
@@ -121,13 +133,19 @@ class Balancer:
 
     @property
     def s3_endpoint(self) -> str:
-        return f"{'https' if self.tls and self.tls.store_pem else 'http'}://{LOOPBACK}:{self.s3_gate_port}"
+        """The gate to S3 as this machine reaches it."""
+        host = self.pod.address if self.pod else LOOPBACK
+        return f"{'https' if self.tls and self.tls.store_pem else 'http'}://{host}:{self.s3_gate_port}"
 
-    def start(self, max_body_bytes: int | None, replica_tls: ReplicaTls | None) -> None:
+    def start(self, replicas: list[Upstream], max_body_bytes: int | None, replica_tls: ReplicaTls | None) -> None:
         """Write the config (its ports were known from the start, for the servers' settings) and run it."""
-        self.config_path.write_text(render_config(self._replicas, self._s3_port, self.port, self.s3_gate_port,
-                                                  self.admin_socket, self.tls, replica_tls, max_body_bytes))
+        frontend_port = FRONTEND_POD_PORT if self.pod else self.port
+        self.config_path.write_text(render_config(replicas, self._store, frontend_port, self.s3_gate_port,
+                                                  self.admin_socket, self.tls, replica_tls, max_body_bytes,
+                                                  "0.0.0.0" if self.pod else LOOPBACK))
         self._process.start()
+        if self.pod is not None and self._forward is None:
+            self._forward = AddressForward(self.pod.address, FRONTEND_POD_PORT, self.port)
         self._process.wait_ready(lambda: all(s.status == "UP" for s in self.states(MLFLOW_BACKEND).values()),
                                  "the balancer to see every replica healthy", 60)
 
@@ -173,3 +191,6 @@ class Balancer:
 
     def stop(self) -> None:
         self._process.stop()
+        if self._forward is not None:
+            self._forward.close()
+            self._forward = None

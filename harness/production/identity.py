@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness.system.ports import LOOPBACK, claim_port
+from harness.system.ports import LOOPBACK
 
 AUDIENCE = "spark-mlflow-spec-mlflow"  # the application the tokens are for (Cloudflare Access: its AUD tag)
 JWKS_PATH = "/cdn-cgi/access/certs"  # where Cloudflare Access publishes its keys
@@ -38,7 +38,8 @@ def new_key() -> SigningKey:
 class IdentityProvider:
     """Started by start(), stopped by stop(); `url` is its issuer URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = LOOPBACK) -> None:
+        self.host = host  # where it listens: with pods, the run's address on their bridge, which pods reach too
         self.current = new_key()
         self.published: list[SigningKey] = [self.current]
         self.jwks_fetches = 0
@@ -48,7 +49,7 @@ class IdentityProvider:
     @property
     def url(self) -> str:
         assert self._server is not None, "the identity provider is not started"
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def start(self) -> None:
         provider = self
@@ -72,7 +73,7 @@ class IdentityProvider:
             def log_message(self, *args: Any) -> None:
                 """No access log: what the suite reads of the requests is the count of key fetches."""
 
-        self._server = ThreadingHTTPServer((LOOPBACK, claim_port(None, "the identity provider")), Handler)
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, name="identity-provider", daemon=True).start()
 
     def stop(self) -> None:

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import progress
+from harness import chart, progress
 from harness.chart import artifact_bucket
+from harness.chart.local_containers import chart_pod
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.mlflow.api import MlflowApi
 from harness.mlflow.server import MlflowServer
@@ -26,6 +27,7 @@ from harness.production.balancer import S3_BACKEND, Balancer, ReplicaTls, Server
 from harness.production.certificates import CertificateAuthority
 from harness.stores.postgres import PostgresService
 from harness.stores.s3 import S3Service
+from harness.system.pods import Pod, PodNetwork
 from harness.system.ports import LOOPBACK, claim_port
 from harness.system.waiting import wait_for
 from harness.waits import REPLICAS_READY_S
@@ -83,18 +85,30 @@ class Replica:
 
 class ProductionStack:
     def __init__(self, workdir: Path, name: str = "production", end_to_end_tls: bool = True,
-                 extra_values: dict[str, str] | None = None) -> None:
+                 extra_values: dict[str, str] | None = None, pods: PodNetwork | None = None) -> None:
         """`end_to_end_tls` False: TLS at the Ingress only, plain HTTP to the replicas and the store (what the
         chart does without mlflow.tls and minio.tls), for comparing what end-to-end TLS costs; `extra_values`
-        on top of the production values (single sign-on's, for one)."""
+        on top of the production values (single sign-on's, for one). With `pods` it is a release of its own:
+        each replica, the database and the store in a pod, the balancer in the Ingress controller's pod, which
+        the store's Service name leads to (its gate to S3)."""
         self.folder = workdir / name
         self.folder.mkdir()
         values = PRODUCTION_VALUES if end_to_end_tls else {
             key: value for key, value in PRODUCTION_VALUES.items() if not key.startswith(("mlflow.tls.", "minio.tls."))}
         self.values = {**values, **(extra_values or {})}
         self.end_to_end_tls = end_to_end_tls
-        self.postgres = PostgresService(self.folder)
-        self.s3 = S3Service(self.folder)
+        self.pods = pods
+        self.release = self.folder.name  # its namespace of names, with pods
+        stores = chart.render_default()
+        self.postgres = PostgresService(self.folder, pod=chart_pod(pods, stores, "postgresql", self.release)
+                                        if pods else None)
+        self.s3 = S3Service(self.folder, pod=pods.pod(f"{self.release}-minio-0", *stores.run_as("minio"),
+                                                      self.release) if pods else None)
+        # The Ingress controller's pod (root without capabilities: it reads the run's certificates), at which
+        # the store's Service name arrives: its gate to S3 stands between the servers and the store.
+        self._ingress_pod = pods.pod(f"{self.release}-ingress-0", 0, 0, self.release,
+                                     [stores.service_of("minio")]) if pods else None
+        self._store_service_port = stores.service_port("minio")
         self.replicas: list[Replica] = []
         self.balancer: Balancer | None = None
         self.authority = CertificateAuthority()
@@ -104,6 +118,7 @@ class ProductionStack:
         self.replica_tls: ReplicaTls | None = None
         self.replica_names: list[str] = []  # what the replicas' certificate names
         self.pod: ChartPod | None = None
+        self._store_endpoint = ""  # where the servers reach the store
         self.database_password = ""
         self._impostors: set[str] = set()  # replicas serving a certificate from another CA
 
@@ -115,14 +130,20 @@ class ProductionStack:
             self.database_password = database.password
             self.s3.start()
         edge = self.authority.issue([INGRESS_HOST, "localhost", LOOPBACK])
-        store = self.authority.issue([STORE_HOST, "localhost", LOOPBACK])
+        gate = self._ingress_pod
+        store = self.authority.issue([STORE_HOST, "localhost", LOOPBACK, *(
+            [*self.pods.service_names[gate.name], gate.address] if self.pods and gate else [])])
         tls = Tls(edge.write_pem(self.tls_folder / "edge.pem"),
                   store.write_pem(self.tls_folder / "store.pem") if self.end_to_end_tls else None)
         ports = [claim_port(None, "an MLflow replica") for _ in range(int(self.values["mlflow.replicas"]))]
-        self.balancer = Balancer(self.folder, [Upstream(f"replica-{i}", port) for i, port in enumerate(ports, 1)],
-                                 self.s3.port, tls)
+        if gate is not None:
+            gate.readable, gate.writable = (self.tls_folder,), (self.folder / "balancer",)
+        (self.folder / "balancer").mkdir(exist_ok=True)
+        self.balancer = Balancer(self.folder / "balancer", Upstream("store", self.s3.port, self.s3.host), tls, gate,
+                                 self._store_service_port if gate else None)
         storage_env = {**self.s3.server_env(), "MLFLOW_S3_ENDPOINT_URL": self.balancer.s3_endpoint}
-        self.pod = pod = pod_from_chart(self.values, database, storage_env, self.folder)
+        self.pod = pod = pod_from_chart(self.values, database, storage_env, self.folder,
+                                        pod_for=lambda rendered: self._replica_pod(rendered, 1))
         annotations = pod.rendered.named("Ingress", "-mlflow")["metadata"]["annotations"]
         # The replicas' certificate names what the Ingress verifies, and the address the balancer reaches them at.
         self.replica_names = [annotations.get(f"{NGINX}proxy-ssl-name", INGRESS_HOST), "localhost", LOOPBACK]
@@ -133,12 +154,14 @@ class ProductionStack:
         self.s3.create_buckets(buckets_created(bucket_job_script(pod.rendered)))
         if pod.replicas != len(ports):
             raise AssertionError(f"the chart rendered {pod.replicas} replicas for mlflow.replicas={len(ports)}")
-        self.replicas = [Replica(f"replica-{i}", pod.server(port, f"mlflow-replica-{i}"))
-                         for i, port in enumerate(ports, 1)]
+        self.replicas = [Replica(f"replica-{i}", self._replica_server(pod, i, port)) for i, port in enumerate(ports, 1)]
+        self._store_endpoint = self.replicas[0].server.env["MLFLOW_S3_ENDPOINT_URL"]
         with progress.step(f"starting {len(self.replicas)} MLflow replicas together, as a Deployment does"):
             pool = ThreadPoolExecutor(len(self.replicas))
             try:
-                list(pool.map(lambda replica: replica.server.start(), self.replicas))
+                for replica in self.replicas:  # from this thread, which outlives them (see MlflowServer.launch)
+                    replica.server.launch()
+                list(pool.map(lambda replica: replica.server.wait_started(), self.replicas))
             except BaseException:
                 # Interrupted: stop the replicas first, so the threads waiting for them give up at once,
                 # then once more for one a thread started meanwhile.
@@ -148,7 +171,25 @@ class ProductionStack:
                 raise
             pool.shutdown()
         with progress.step("starting HAProxy (the Service and the TLS Ingress) in front of them"):
-            self.balancer.start(self.body_limit_bytes, self.replica_tls)
+            self.balancer.start([self._upstream(replica) for replica in self.replicas], self.body_limit_bytes,
+                                self.replica_tls)
+
+    def _replica_pod(self, rendered: chart.Rendered, ordinal: int) -> Pod | None:
+        return chart_pod(self.pods, rendered, "mlflow", self.release, ordinal=ordinal) if self.pods else None
+
+    def _replica_server(self, pod: ChartPod, ordinal: int, port: int) -> MlflowServer:
+        """Replica `ordinal` on loopback `port`: its own process there, or its pod's port forwarded to it."""
+        replica_pod = self._replica_pod(pod.rendered, ordinal)
+        name = f"mlflow-replica-{ordinal}"
+        return pod.server_in(replica_pod, port, name) if replica_pod else pod.server(port, name)
+
+    @staticmethod
+    def _upstream(replica: Replica) -> Upstream:
+        """Where the balancer reaches a replica: its pod's address, as a Service's endpoints are."""
+        server = replica.server
+        if server.pod is not None and server.pod_port is not None:
+            return Upstream(replica.name, server.pod_port, server.pod.address)
+        return Upstream(replica.name, server.port)
 
     def _stop_replicas(self) -> None:
         for replica in self.replicas:
@@ -200,6 +241,11 @@ class ProductionStack:
     @property
     def store_endpoint(self) -> str:
         """Where the servers reach the object store (the S3 endpoint of their environment)."""
+        return self._store_endpoint
+
+    @property
+    def store_endpoint_here(self) -> str:
+        """The same endpoint as this machine reaches it (its gate's pod address with pods)."""
         return self._balancer().s3_endpoint
 
     def store_connections(self) -> int:

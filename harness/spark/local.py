@@ -159,8 +159,10 @@ class LocalSparkPool:
                         "pods of their own", f"pods of their own on {self.pods.subnet}, each a "
                         "release of its own whose Service names lead to its own pods", "reached by the suite through "
                         "port-forwards"),
-            Translation("the production and SSO deployments (replicas, stores, the balancer)", "pods of their own",
-                        "processes of this machine on loopback", "not in pods yet"),
+            Translation("the production and SSO deployments", "pods of their own", "a release of its own each: "
+                        "replicas, PostgreSQL and the store in pods, HAProxy in the Ingress controller's pod (the "
+                        "store's Service name leads to its gate)", "the identity provider listens at the run's "
+                        f"address {self.host_address}; the suite reaches the balancer through a port-forward"),
             Translation("drivers (spark-client and master pods' spark-submit, Connect clients)", "a pod of its own",
                         f"the pod spark-client-0 at {self.driver_host}", "one pod for the drivers of every Spark "
                         "version and mode; each Connect server in a pod of its own"),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import select
-from abc import ABC, abstractmethod
 import socket
 import threading
+from abc import ABC, abstractmethod
 from typing import Any
 
 from harness.system.ports import LOOPBACK
@@ -25,6 +25,8 @@ class TcpForward(ABC):
         self._listener.listen(64)
         self.local_port = int(self._listener.getsockname()[1])
         self._closed = threading.Event()
+        self._connections: set[socket.socket] = set()  # both ends of each open connection, shut down by close()
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, name=f"forward-{remote_port}", daemon=True)
         self._thread.start()
 
@@ -45,7 +47,8 @@ class TcpForward(ABC):
             if self._closed.is_set():
                 client.close()
                 return
-            threading.Thread(target=self._pump, args=(client,), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client,), name=f"forward-{self.remote_port}-pump",
+                             daemon=True).start()
 
     def _pump(self, client: socket.socket) -> None:
         try:
@@ -57,8 +60,10 @@ class TcpForward(ABC):
         for end in (client, remote):  # each write goes on at once: Nagle's wait for an ACK would add 40 ms a request
             with contextlib.suppress(OSError):
                 end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sockets = [client, remote]
+        with self._lock:
+            self._connections.update(sockets)
         try:
-            sockets = [client, remote]
             while not self._closed.is_set():
                 readable, _, failed = select.select(sockets, [], sockets, 1.0)
                 if failed:
@@ -71,6 +76,8 @@ class TcpForward(ABC):
         except OSError:
             return
         finally:
+            with self._lock:
+                self._connections.difference_update(sockets)
             client.close()
             remote.close()
             closing.close()
@@ -82,6 +89,10 @@ class TcpForward(ABC):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         self._thread.join(timeout=5)
+        with self._lock:  # wakes a pump blocked in sendall to a reader that stopped reading
+            for end in self._connections:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
 
 
 class AddressForward(TcpForward):

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from harness.errors import SuiteError
 
@@ -31,6 +31,11 @@ NETNS_PREFIX = "sms"
 SUBNET = "10.217.{index}"
 NETWORKS = range(1, 255)
 RECORD_FILE = "pod-network"
+# What an image's ENV gives every container: of this machine's environment a pod's process gets only these,
+# besides what its caller gives it (the rendered environment); the rest of the suite's shell stays out.
+IMAGE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME")
+# The mark by which the suite's own tests find every process a run under test started (tests/conftest.py).
+LEAK_MARKER_ENV = "SPEC_LEAK_MARKER"
 # Trees a pod sees only through explicit binds: the host's /tmp (a pod has its own) and root's home (0700 here).
 HIDDEN_ROOTS = (Path("/tmp"), Path.home())
 
@@ -116,6 +121,12 @@ class Pod:
     def _as_its_user(self) -> list[str]:
         return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all"]
+
+    def environment(self, given: Mapping[str, str]) -> dict[str, str]:
+        """What a process of the pod gets of `given`: what its caller set (a value this machine's environment
+        does not hold) and IMAGE_ENV; a credential the suite's shell happens to hold does not reach the pod."""
+        return {key: value for key, value in given.items()
+                if key in IMAGE_ENV or key == LEAK_MARKER_ENV or os.environ.get(key) != value}
 
     @property
     def hidden(self) -> tuple[Path, ...]:

@@ -84,8 +84,10 @@ class ManagedProcess:
         argv = list(self.argv)
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
+        env = self.env
         if self.pod is not None:
             argv = self.pod.command(argv, self.cwd)
+            env = self.pod.environment(os.environ if env is None else env)
         with open(self.log_path, "ab") as log, open(self.stdout_path or os.devnull, "ab") as out, \
                 interrupts_held():
             self._popen = subprocess.Popen(
@@ -93,7 +95,7 @@ class ManagedProcess:
                 stdout=out if self.stdout_path else log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
-                env=self.env,
+                env=env,
                 cwd=self.cwd,
                 start_new_session=True,
             )
@@ -226,7 +228,7 @@ class PodSandbox:
         """A process of the pod, not started yet."""
         assert self._inner_pid is not None, "the sandbox starts before its processes"
         return ManagedProcess(name, self.pod.join(self._inner_pid, argv, cwd), log_path,
-                              env={**env, "TMPDIR": "/tmp"})
+                              env={**self.pod.environment(env), "TMPDIR": "/tmp"})
 
     def stop(self) -> None:
         self._holder.stop()

@@ -35,7 +35,7 @@ from harness.stores.postgres import Database, PostgresService
 from harness.stores.s3 import S3Service
 from harness.system import pods, sweeper, tools
 from harness.system.pods import Pod, PodNetwork, isolation_unavailable
-from harness.system.ports import claim_port
+from harness.system.ports import LOOPBACK, claim_port
 from harness.system.temp_dir import redirect_temp_dir
 from harness.targets.abilities import (HandsOutDatabases, RunsBackupJobs, RunsMlopsApi, RunsProductionDeployment,
                                        RunsSingleSignOn, StartsMlflowServers, StartsMlopsReplicas)
@@ -91,10 +91,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             pods.remove_recorded(self.workdir)
             progress.console.print(f"[yellow]pod isolation is off:[/] {refused.problem}")
             return None, f"off: {refused.problem}"
-        return network, (f"on: the platform's MLflow, PostgreSQL and S3, Spark's masters and workers (executors "
-                         f"inside), the drivers, the Connect servers, the MLOps API and the MLflow servers and "
-                         f"platforms scenarios start (the legacy MLflow too) in pods of their own on {network.subnet}; "
-                         "the production and SSO deployments as processes of this machine")
+        return network, (f"on: every pod in a pod of its own on {network.subnet} (the platform's MLflow, PostgreSQL "
+                         "and S3, Spark's masters and workers with their executors, the drivers, the Connect "
+                         "servers, the MLOps API, the MLflow servers, platforms and production deployments "
+                         "scenarios start)")
 
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
@@ -264,7 +264,9 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
 
     def sso_deployment(self) -> SsoDeployment:
         if self._identity_provider is None:
-            self._identity_provider = IdentityProvider()  # owned before it starts: close() stops it
+            # Where the replicas' pods and the suite both reach it: the run's address on the bridge, with pods.
+            self._identity_provider = IdentityProvider(self.pods.gateway if self.pods else LOOPBACK)
+            # owned before it starts: close() stops it
             self._identity_provider.start()
         return SsoDeployment(self._identity_provider,
                              self._stack("production-sso", sso_values(self._identity_provider)))
@@ -274,7 +276,8 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             raise self._stack_errors[name]
         if name not in self._stacks:
             # Owned before it starts: close() stops whatever part of it started.
-            stack = self._stacks[name] = ProductionStack(self.workdir, name, extra_values=extra_values)
+            stack = self._stacks[name] = ProductionStack(self.workdir, name, extra_values=extra_values,
+                                                         pods=self.pods)
             try:
                 stack.start()
             except Exception as exc:
