@@ -241,8 +241,10 @@ class OwnPlatform:
         self.folder.mkdir()
         self.pods = pods  # with pods, it is a release of its own: its pods resolve its Services' names
         rendered = chart.render_default()
-        self.postgres = PostgresService(self.folder, pod=self._pod_for(rendered, "postgresql"))
-        self.s3 = S3Service(self.folder, pod=self._pod_for(rendered, "minio"))
+        self.postgres = PostgresService(self.folder, rendered.service_port("postgresql") if pods else None,
+                                        self._pod_for(rendered, "postgresql"))
+        self.s3 = S3Service(self.folder, rendered.service_port("minio") if pods else None,
+                            self._pod_for(rendered, "minio"))
         self.database: Database | None = None
         self.server: MlflowServer | None = None
         self.admin: tuple[str, str] | None = None

@@ -100,10 +100,10 @@ class ProductionStack:
         self.pods = pods
         self.release = self.folder.name  # its namespace of names, with pods
         stores = chart.render_default()
-        self.postgres = PostgresService(self.folder, pod=chart_pod(pods, stores, "postgresql", self.release)
-                                        if pods else None)
-        self.s3 = S3Service(self.folder, pod=pods.pod(f"{self.release}-minio-0", *stores.run_as("minio"),
-                                                      self.release) if pods else None)
+        self.postgres = PostgresService(self.folder, stores.service_port("postgresql") if pods else None,
+                                        chart_pod(pods, stores, "postgresql", self.release) if pods else None)
+        self.s3 = S3Service(self.folder, stores.service_port("minio") if pods else None,
+                            pods.pod(f"{self.release}-minio-0", *stores.run_as("minio"), self.release) if pods else None)
         # The Ingress controller's pod (root without capabilities: it reads the run's certificates), at which
         # the store's Service name arrives: its gate to S3 stands between the servers and the store.
         self._ingress_pod = pods.pod(f"{self.release}-ingress-0", 0, 0, self.release,

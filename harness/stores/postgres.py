@@ -49,7 +49,8 @@ class PostgresService:
         self.workdir = workdir
         self.pod = pod
         self.host = pod.address if pod else LOOPBACK
-        self.port = SERVICE_PORT if pod else claim_port(port, "PostgreSQL")
+        # Where it listens: in its pod, `port` (the chart's Service port by default); else a free loopback one.
+        self.port = (port or SERVICE_PORT) if pod else claim_port(port, "PostgreSQL")
         self.data_dir = workdir / "pgdata"
         self.socket_dir = workdir / "pgsocket"  # the suite's own way in, as the server's superuser
         self.log_path = workdir / "logs" / "postgresql.log"

@@ -27,7 +27,8 @@ class S3Service:
     def __init__(self, workdir: Path, port: int | None = None, pod: Pod | None = None) -> None:
         self.pod = pod
         self.host = pod.address if pod else LOOPBACK
-        self.port = SERVICE_PORT if pod else claim_port(port, "the S3 server")
+        # Where it listens: in its pod, `port` (the chart's Service port by default); else a free loopback one.
+        self.port = (port or SERVICE_PORT) if pod else claim_port(port, "the S3 server")
         self.log_path = workdir / "logs" / "s3.log"
         self._process: ManagedProcess | None = None
 

@@ -100,12 +100,13 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
         rendered = chart.render_default()
         with progress.step("starting PostgreSQL"):
-            self._postgres = PostgresService(self.workdir, pod=self._platform_pod(rendered, "postgresql"))
+            self._postgres = PostgresService(self.workdir, self._pod_port(rendered, "postgresql"),
+                                             self._platform_pod(rendered, "postgresql"))
             self._postgres.start()
             database = self._database = self._postgres.create_database("mlflow", "mlflow")
         buckets = self._buckets = buckets_created(bucket_job_script(rendered))
         with progress.step(f"starting the S3 server with the chart's buckets {', '.join(buckets)}"):
-            self._s3 = S3Service(self.workdir, pod=self._platform_pod(rendered, "minio"))
+            self._s3 = S3Service(self.workdir, self._pod_port(rendered, "minio"), self._platform_pod(rendered, "minio"))
             self._s3.start()
             self._s3.create_buckets(buckets)
         if self.kept_data is not None and self.kept_data.saved:
@@ -138,6 +139,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         """The pod of one of the chart's platform services (MLflow, PostgreSQL, MinIO), which every Spark
         version's pods reach by its Service name; None when the run has no pods."""
         return chart_pod(self.pods, rendered, component, RELEASE_NAMESPACE, shared=True) if self.pods else None
+
+    def _pod_port(self, rendered: chart.Rendered, component: str) -> int | None:
+        """The port a platform service listens on in its pod (its Service's); None without pods (a free one)."""
+        return rendered.service_port(component) if self.pods else None
 
     def _release_pod(self, rendered: chart.Rendered) -> Pod | None:
         """A pod of its own for an MLflow server a scenario starts, as a release of its own would run it: its
