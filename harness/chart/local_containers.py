@@ -121,6 +121,8 @@ def run_container(container: dict[str, Any], env: dict[str, str], folder: Path, 
             *(fill(part, env, folder) for part in [*container["command"][1:], *container.get("args", [])])]
     for path in CONTAINER_PATHS:
         volume_folder(folder, path).mkdir(parents=True, exist_ok=True)
+    if pod is not None:
+        pod.own(folder)  # the pod's volumes, its user's as fsGroup makes them
     path = os.pathsep.join([str(tools.postgres_bin_dir()), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path, **env}
     if pod is not None:

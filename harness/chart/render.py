@@ -34,6 +34,12 @@ EXTRA_API_VERSIONS = ("monitoring.coreos.com/v1",)
 POD_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
+def pod_user(pod: dict[str, Any]) -> tuple[int, int]:
+    """The uid and gid a rendered pod runs as (its securityContext; the image's root without one)."""
+    security = pod.get("securityContext", {})
+    return int(security.get("runAsUser", 0)), int(security.get("runAsGroup", 0))
+
+
 def pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
     """The pod spec a workload runs (a CronJob's through its Job template), or a bare Pod's own."""
     if doc["kind"] == "Pod":
@@ -137,8 +143,7 @@ class Rendered:
 
     def run_as(self, component: str) -> tuple[int, int]:
         """The uid and gid the pods of `component` run as (their securityContext; the image's root without)."""
-        security = self.pod_of(component).get("securityContext", {})
-        return int(security.get("runAsUser", 0)), int(security.get("runAsGroup", 0))
+        return pod_user(self.pod_of(component))
 
     def pod_named(self, kind: str, suffix: str) -> dict[str, Any]:
         """The pod spec of the one `kind` named *`suffix` (where a component has more than one workload)."""

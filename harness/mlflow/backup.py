@@ -22,7 +22,7 @@ from croniter import croniter
 
 from harness import chart, progress
 from harness.chart.local_containers import chart_pod, container_env, run_container, service_values
-from harness.chart.render import pod_spec
+from harness.chart.render import pod_spec, pod_user
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.errors import ServiceFailed
 from harness.mlflow.server import MlflowServer
@@ -41,10 +41,12 @@ MANIFEST_NAME = "manifest.json"  # each dump's size and sha256, written after th
 TAKEN_AT_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # the dated prefix the CronJob writes under
 
 
-def run_pod(pod: dict[str, Any], database: Database, storage_env: dict[str, str], folder: Path) -> str:
-    """A Job's pod run here: its init containers, then its containers, each to its end; what they printed."""
+def run_pod(pod: dict[str, Any], database: Database, storage_env: dict[str, str], folder: Path,
+            in_pod: Pod | None = None) -> str:
+    """A Job's pod run here (in `in_pod` when given, its volumes the pod's): its init containers, then its
+    containers, each to its end; what they printed. The database and the stores are given by address."""
     values = service_values(database, storage_env)
-    return "".join(run_container(container, container_env(container, values), folder)
+    return "".join(run_container(container, container_env(container, values), folder, in_pod)
                     for container in [*pod.get("initContainers", []), *pod["containers"]])
 
 
@@ -56,8 +58,8 @@ class RestoreJob:
     pod: dict[str, Any]
     values: dict[str, str]
 
-    def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
-        return run_pod(self.pod, database, storage_env, folder)
+    def run(self, database: Database, storage_env: dict[str, str], folder: Path, in_pod: Pod | None = None) -> str:
+        return run_pod(self.pod, database, storage_env, folder, in_pod)
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,10 @@ class BackupJob:
         """Whether its backups go to a store apart from the artifact store (backup.store.endpointUrl)."""
         return bool(self.values.get("backup.store.endpointUrl"))
 
-    def run(self, database: Database, storage_env: dict[str, str], folder: Path) -> str:
-        """One run of the Job: its init containers (pg_dump, pg_restore --list) then its upload, here."""
-        return run_pod(self.pod, database, storage_env, folder)
+    def run(self, database: Database, storage_env: dict[str, str], folder: Path, in_pod: Pod | None = None) -> str:
+        """One run of the Job: its init containers (pg_dump, pg_restore --list) then its upload, here (in
+        `in_pod` when given)."""
+        return run_pod(self.pod, database, storage_env, folder, in_pod)
 
     def restore_job(self, backup_from: str) -> RestoreJob:
         """The chart's restore Job of `backup_from` ("latest" or a backup's folder name)."""
@@ -276,7 +279,10 @@ class OwnPlatform:
         with progress.step("restoring: a new PostgreSQL and S3 store, the chart's restore Job"):
             database = self.start_stores(database_name, database_user)
             restore = job.restore_job(backup_from)
-            printed = restore.run(database, {**self.s3.server_env(), **backups_env}, self.folder / "restore-pod")
+            job_pod = self.pods.pod(f"{self.folder.name}-restore-0", *pod_user(restore.pod), self.folder.name) \
+                if self.pods else None
+            printed = restore.run(database, {**self.s3.server_env(), **backups_env}, self.folder / "restore-pod",
+                                  job_pod)
         with progress.step("restoring: the chart's MLflow pod on the restored stores"):
             self.start_mlflow(restore.values)
         self.seconds = time.monotonic() - started

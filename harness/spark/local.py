@@ -159,6 +159,9 @@ class LocalSparkPool:
                         "pods of their own", f"pods of their own on {self.pods.subnet}, each a "
                         "release of its own whose Service names lead to its own pods", "reached by the suite through "
                         "port-forwards"),
+            Translation("the chart's backup, pre-upgrade and restore Jobs", "a pod each", "a pod each, as the "
+                        "rendered uid", "their database and stores given by address (a backup may be of any "
+                        "database the scenario names)"),
             Translation("the production and SSO deployments", "pods of their own", "a release of its own each: "
                         "replicas, PostgreSQL and the store in pods, HAProxy in the Ingress controller's pod (the "
                         "store's Service name leads to its gate)", "the identity provider listens at the run's "

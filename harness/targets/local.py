@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import chart, progress
 from harness.chart.local_containers import chart_pod
+from harness.chart.render import pod_user
 from harness.chart.storage import bucket_job_script, buckets_created
 from harness.config import RunConfig
 from harness.endpoints import Platform
@@ -210,8 +211,10 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
         if not reachable:
             database = database.unreachable()
         with progress.step("running the chart's backup Job (pg_dump, pg_restore --list, upload) here"):
-            return job.run(database, {**storage_env, **self._backup_store_env(job)},
-                           self.workdir / f"backup-{secrets.token_hex(4)}")
+            run = f"backup-{secrets.token_hex(4)}"
+            namespace = platform.folder.name if platform is not None else RELEASE_NAMESPACE
+            in_pod = self.pods.pod(f"{namespace}-{run}", *pod_user(job.pod), namespace) if self.pods else None
+            return job.run(database, {**storage_env, **self._backup_store_env(job)}, self.workdir / run, in_pod)
 
     def _backup_store_env(self, job: BackupJob) -> dict[str, str]:
         """Where `job`'s backups are, as its pods' BACKUP_S3_ENDPOINT_URL: the backup store of the run (started
@@ -221,7 +224,12 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             assert self._s3 is not None
             return {"BACKUP_S3_ENDPOINT_URL": self._s3.endpoint}
         if self._backup_store is None:
-            self._backup_store = S3Service(self.workdir / "backup-store")
+            # A store apart from the platform's, in a pod of its own that the Job's pods reach.
+            rendered = chart.render_default()
+            store_pod = self.pods.pod("backup-store-0", *rendered.run_as("minio"), "backup-store") if self.pods \
+                else None
+            self._backup_store = S3Service(self.workdir / "backup-store", self._pod_port(rendered, "minio"),
+                                           store_pod)
             with progress.step("starting the backup store (an S3 server apart from the artifacts')"):
                 self._backup_store.start()
         if job.bucket not in self._backup_store_buckets:
