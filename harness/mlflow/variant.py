@@ -106,9 +106,7 @@ def pod_from_chart(overrides: dict[str, str], database: Database, storage_env: d
     local_values = {**service_values(database, storage_env), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password or "",
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16)}
     spec = rendered.pod_of("mlflow")
-    in_pod = pod_for(rendered)
-    if in_pod is not None:
-        in_pod.own(folder)
+    in_pod = pod_for(rendered)  # run_container makes the folder the pod's volume
     for init in spec.get("initContainers", []):
         if init["name"] in LOCAL_INIT_CONTAINERS and init["name"] not in without:
             init_env = pod_env(init, local_values) if in_pod else container_env(init, local_values)

@@ -106,8 +106,9 @@ class ProductionStack:
                             pods.pod(f"{self.release}-minio-0", *stores.run_as("minio"), self.release) if pods else None)
         # The Ingress controller's pod (root without capabilities: it reads the run's certificates), at which
         # the store's Service name arrives: its gate to S3 stands between the servers and the store.
+        self._store_service = stores.service_of("minio")
         self._ingress_pod = pods.pod(f"{self.release}-ingress-0", 0, 0, self.release,
-                                     [stores.service_of("minio")]) if pods else None
+                                     [self._store_service]) if pods else None
         self._store_service_port = stores.service_port("minio")
         self.replicas: list[Replica] = []
         self.balancer: Balancer | None = None
@@ -132,7 +133,7 @@ class ProductionStack:
         edge = self.authority.issue([INGRESS_HOST, "localhost", LOOPBACK])
         gate = self._ingress_pod
         store = self.authority.issue([STORE_HOST, "localhost", LOOPBACK, *(
-            [*self.pods.service_names[gate.name], gate.address] if self.pods and gate else [])])
+            [self._store_service, gate.address] if gate else [])])
         tls = Tls(edge.write_pem(self.tls_folder / "edge.pem"),
                   store.write_pem(self.tls_folder / "store.pem") if self.end_to_end_tls else None)
         ports = [claim_port(None, "an MLflow replica") for _ in range(int(self.values["mlflow.replicas"]))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -97,9 +98,14 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
                          "servers, the MLOps API, the MLflow servers, platforms and production deployments "
                          "scenarios start)")
 
+    @functools.cached_property
+    def _default_chart(self) -> chart.Rendered:
+        """The chart as the platform is installed, rendered once per run."""
+        return chart.render_default()
+
     def _start_platform(self) -> Platform:
         mlflow_port = claim_port(self.config.mlflow_port, "the MLflow server")
-        rendered = chart.render_default()
+        rendered = self._default_chart
         with progress.step("starting PostgreSQL"):
             self._postgres = PostgresService(self.workdir, self._pod_port(rendered, "postgresql"),
                                              self._platform_pod(rendered, "postgresql"))
@@ -187,7 +193,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
     def legacy_mlflow(self, database: Database) -> VariantServer:
         platform = self.platform()
         assert self._s3 is not None
-        pod = self._release_pod(chart.render_default())  # the seed's deployment ran as the chart's MLflow does
+        pod = self._release_pod(self._default_chart)  # the seed's deployment ran as the chart's MLflow does
         variant = VariantServer(legacy_server(self.workdir, database, self._s3.server_env(), platform.bucket, pod),
                                 None)
         self._variants.append(variant)
@@ -225,7 +231,7 @@ class LocalTarget(Target, HandsOutDatabases, StartsMlflowServers, RunsProduction
             return {"BACKUP_S3_ENDPOINT_URL": self._s3.endpoint}
         if self._backup_store is None:
             # A store apart from the platform's, in a pod of its own that the Job's pods reach.
-            rendered = chart.render_default()
+            rendered = self._default_chart
             store_pod = self.pods.pod("backup-store-0", *rendered.run_as("minio"), "backup-store") if self.pods \
                 else None
             self._backup_store = S3Service(self.workdir / "backup-store", self._pod_port(rendered, "minio"),
